@@ -1,0 +1,94 @@
+"""Apps (tenants): creation, settings, and authenticating REST calls with the secret key."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from server.chat import ids, lookup, serialize
+from server.chat.context import ChatContext
+from server.chat.errors import Conflict, InvalidInput, Unauthorized
+from server.chat.validation import parse_id
+from server.db.models import App
+
+BOOLEAN_SETTINGS = {
+    "disallowUserSync": "disallow_user_sync",
+    "disallowConversationSync": "disallow_conversation_sync",
+    "identityVerification": "identity_verification",
+}
+INTEGER_SETTINGS = {"participantLimit": "participant_limit", "guestLimit": "guest_limit"}
+MAX_LIMIT = 1_000_000
+SETTING_KEYS = (*BOOLEAN_SETTINGS, *INTEGER_SETTINGS, "allowedOrigins")
+
+
+def parse_setting(key: str, raw: str) -> tuple[str, Any]:
+    """One `key=value` app setting as typed on the command line -> (model field, value)."""
+    if key in BOOLEAN_SETTINGS:
+        value = raw.strip().lower()
+        if value not in ("true", "false"):
+            raise InvalidInput(f"{key} must be true or false, got {raw!r}")
+        return BOOLEAN_SETTINGS[key], value == "true"
+    if key in INTEGER_SETTINGS:
+        try:
+            number = int(raw)
+        except ValueError:
+            raise InvalidInput(f"{key} must be an integer, got {raw!r}") from None
+        if not 0 <= number <= MAX_LIMIT:
+            raise InvalidInput(f"{key} must be between 0 and {MAX_LIMIT}, got {number}")
+        return INTEGER_SETTINGS[key], number
+    if key == "allowedOrigins":
+        return "allowed_origins", ",".join(_parse_origins(raw))
+    raise InvalidInput(f"unknown setting {key!r}; settings are: {', '.join(SETTING_KEYS)}")
+
+
+def _parse_origins(raw: str) -> list[str]:
+    origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")) or "/" in origin.split("://", 1)[1]:
+            raise InvalidInput(f"allowedOrigins: {origin!r} is not an origin like https://example.com")
+    return origins
+
+
+async def create_app(ctx: ChatContext, name: str, app_id: str | None = None) -> dict[str, Any]:
+    if not name.strip():
+        raise InvalidInput("an app needs a name")
+    return await ctx.write(_create_app, name.strip(), parse_id(app_id, "appId") if app_id else None)
+
+
+def _create_app(name: str, app_id: str | None) -> tuple[dict[str, Any], list]:
+    app_id = app_id or ids.new_app_id()
+    if App.get_or_none(App.app_id == app_id) is not None:
+        raise Conflict(f"an app with id {app_id!r} already exists", code="APP_EXISTS")
+    app = App.create(app_id=app_id, name=name, secret_key=ids.new_secret_key(), created_at=ids.now_ms())
+    return serialize.app_json(app, with_secret=True), []
+
+
+async def get_app(ctx: ChatContext, app_id: str) -> App:
+    return await ctx.db.read(lookup.find_app, app_id)
+
+
+async def list_apps(ctx: ChatContext) -> list[dict[str, Any]]:
+    return await ctx.db.read(lambda: [serialize.app_json(a) for a in App.select().order_by(App.id)])
+
+
+async def update_settings(ctx: ChatContext, app_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    return await ctx.write(_update_settings, app_id, changes)
+
+
+def _update_settings(app_id: str, changes: dict[str, Any]) -> tuple[dict[str, Any], list]:
+    app = lookup.find_app(app_id)
+    for field, value in changes.items():
+        setattr(app, field, value)
+    app.save()
+    return serialize.app_json(app), []
+
+
+async def authenticate(ctx: ChatContext, app_id: str, authorization: str | None) -> App:
+    """The app a REST call names, if it carries that app's secret key as a Bearer token."""
+    app = await get_app(ctx, app_id)
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("send the app's secret key as 'Authorization: Bearer <secret key>'")
+    if not hmac.compare_digest(token.strip().encode(), app.secret_key.encode()):
+        raise Unauthorized("the secret key does not match this app", code="INVALID_SECRET_KEY")
+    return app

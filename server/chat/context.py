@@ -1,0 +1,24 @@
+"""What every use case needs: the database and the bus that carries events after commit."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TypeVar
+
+from server.chat.events import Event, EventBus
+from server.db.database import Database
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass
+class ChatContext:
+    db: Database
+    events: EventBus = dataclasses.field(default_factory=EventBus)
+
+    async def write(self, fn: Callable[..., tuple[T, list[Event]]], *args: object) -> T:
+        """Run a writing use case: `fn` returns (result, events); events go out after commit."""
+        result, events = await self.db.write(fn, *args)
+        await self.events.publish(events)
+        return result

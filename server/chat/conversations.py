@@ -1,0 +1,123 @@
+"""Conversations: create or merge, read, list, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.chat import access, events, ids, lookup, serialize
+from server.chat.context import ChatContext
+from server.chat.errors import InvalidInput
+from server.chat.events import Event
+from server.chat.validation import merge_custom, parse_conversation, parse_id, parse_limit
+from server.db.models import App, Conversation, Message, Participant, User
+
+JSON_LIST_FIELDS = ("welcome_messages",)
+
+
+async def put_conversation(ctx: ChatContext, app: App, conversation_id: str, data: Any) -> dict[str, Any]:
+    """REST `PUT /conversations/{id}`: merge attributes; `participants` adds, never removes."""
+    conversation_id = parse_id(conversation_id, "conversationId")
+    fields = parse_conversation(data)
+    return await ctx.write(_put_conversation, app, conversation_id, fields)
+
+
+def _put_conversation(app: App, conversation_id: str, fields: dict[str, Any]) -> tuple[dict[str, Any], list[Event]]:
+    participant_ids = fields.pop("participants", [])
+    conversation, created = get_or_create(app, conversation_id)
+    changed = apply_attributes(conversation, fields)
+    added = add_participants(app, conversation, [lookup.find_user(app, uid) for uid in participant_ids], {})
+    view = lookup.conversation_view(conversation)
+    emitted = [participant_added_event(app, conversation, p, u) for p, u in added]
+    if changed and not created:
+        emitted.insert(0, conversation_updated_event(app, view))
+    return {}, emitted
+
+
+def get_or_create(app: App, conversation_id: str) -> tuple[Conversation, bool]:
+    conversation = Conversation.get_or_none(
+        (Conversation.app == app.id) & (Conversation.conversation_id == conversation_id)
+    )
+    if conversation is not None:
+        return conversation, False
+    conversation = Conversation.create(app=app.id, conversation_id=conversation_id, created_at=ids.now_ms())
+    return conversation, True
+
+
+def apply_attributes(conversation: Conversation, fields: dict[str, Any]) -> bool:
+    """Set subject, photoUrl, welcomeMessages, custom; returns whether anything was sent."""
+    for field, value in fields.items():
+        if field == "custom":
+            value = serialize.dumps(merge_custom(serialize.loads(conversation.custom, {}), value))
+        elif field in JSON_LIST_FIELDS:
+            value = serialize.dumps(value)
+        setattr(conversation, field, value)
+    if fields:
+        conversation.save()
+    return bool(fields)
+
+
+def add_participants(
+    app: App, conversation: Conversation, users: list[User], settings: dict[str, str]
+) -> list[tuple[Participant, User]]:
+    """Add users not yet in the conversation (existing participations are left as they are)."""
+    existing = {p.user_id for p in Participant.select(Participant.user).where(Participant.conversation == conversation.id)}
+    new_users = [u for u in users if u.id not in existing]
+    access.require_participant_room(len(existing), len(new_users), app.participant_limit, conversation.conversation_id)
+    now = ids.now_ms()
+    activity = conversation.last_message_at or conversation.created_at
+    added = []
+    for user in new_users:
+        participant = Participant.create(
+            conversation=conversation.id, user=user.id, joined_at=now, last_activity_at=activity, **settings
+        )
+        added.append((participant, user))
+    return added
+
+
+def participant_added_event(app: App, conversation: Conversation, participant: Participant, user: User) -> Event:
+    data = {
+        "conversationId": conversation.conversation_id,
+        "user": serialize.user_json(user),
+        **serialize.participation_json(participant),
+    }
+    return Event(events.PARTICIPANT_ADDED, app.app_id, conversation.conversation_id, data, user.user_id)
+
+
+def conversation_updated_event(app: App, view: dict[str, Any]) -> Event:
+    return Event(events.CONVERSATION_UPDATED, app.app_id, view["id"], {"conversation": view})
+
+
+async def get_conversation(ctx: ChatContext, app: App, conversation_id: str) -> dict[str, Any]:
+    return await ctx.db.read(lambda: lookup.conversation_view(lookup.find_conversation(app, conversation_id)))
+
+
+async def delete_conversation(ctx: ChatContext, app: App, conversation_id: str) -> dict[str, Any]:
+    return await ctx.write(_delete_conversation, app, conversation_id)
+
+
+def _delete_conversation(app: App, conversation_id: str) -> tuple[dict[str, Any], list[Event]]:
+    conversation = lookup.find_conversation(app, conversation_id)
+    # explicit deletes keep this independent of the database's cascade support
+    Message.delete().where(Message.conversation == conversation.id).execute()
+    Participant.delete().where(Participant.conversation == conversation.id).execute()
+    conversation.delete_instance()
+    data = {"conversationId": conversation_id}
+    return {}, [Event(events.CONVERSATION_DELETED, app.app_id, conversation_id, data)]
+
+
+async def list_conversations(ctx: ChatContext, app: App, query: dict[str, Any]) -> dict[str, Any]:
+    """`GET /conversations`: newest first, paged with `limit` and `startingAfter`."""
+    limit = parse_limit(query.get("limit"))
+    return await ctx.db.read(_list_conversations, app, limit, query.get("startingAfter") or None)
+
+
+def _list_conversations(app: App, limit: int, starting_after: str | None) -> dict[str, Any]:
+    query = Conversation.select().where(Conversation.app == app.id).order_by(Conversation.id.desc())
+    if starting_after:
+        cursor = Conversation.get_or_none(
+            (Conversation.app == app.id) & (Conversation.conversation_id == starting_after)
+        )
+        if cursor is None:
+            raise InvalidInput(f"startingAfter: no conversation with id {starting_after!r}")
+        query = query.where(Conversation.id < cursor.id)
+    return {"data": [lookup.conversation_view(c) for c in query.limit(limit)]}

@@ -1,0 +1,54 @@
+"""Events: what changed, published to subscribers only after the write that made it committed.
+
+Use cases collect events while they write and hand them to `EventBus.publish` once
+`Database.write` has returned (the transaction is committed by then). The realtime layer
+subscribes and forwards each event to a Socket.IO room; nothing here knows about sockets.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Event names double as the Socket.IO event names clients receive (see docs/protocol.md).
+MESSAGE_NEW = "message:new"
+MESSAGE_UPDATED = "message:updated"
+MESSAGE_DELETED = "message:deleted"
+CONVERSATION_UPDATED = "conversation:updated"
+CONVERSATION_DELETED = "conversation:deleted"
+PARTICIPANT_ADDED = "participant:added"
+PARTICIPANT_UPDATED = "participant:updated"
+PARTICIPANT_REMOVED = "participant:removed"
+READ_MARKER = "conversation:read"
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    name: str
+    app_id: str
+    conversation_id: str
+    data: dict[str, Any]
+    user_id: str | None = None  # the user an event is about, where there is one
+
+
+Subscriber = Callable[[Event], Awaitable[None]]
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.append(subscriber)
+
+    async def publish(self, events: list[Event]) -> None:
+        for event in events:
+            for subscriber in self._subscribers:
+                try:
+                    await subscriber(event)
+                except Exception:  # one failing subscriber must not hide the event from others
+                    log.exception("event subscriber failed for %s", event.name)

@@ -1,0 +1,17 @@
+"""Size limits on what clients may store. Over a limit is refused, never truncated."""
+
+MAX_ID_LENGTH = 255
+MAX_NAME_LENGTH = 255
+MAX_TEXT_FIELD_LENGTH = 10_000  # photo URLs, welcome messages, subjects
+MAX_MESSAGE_TEXT = 10_000
+MAX_LIST_ITEMS = 20  # email addresses, phone numbers, welcome messages
+MAX_CUSTOM_KEYS = 50
+MAX_CUSTOM_KEY_LENGTH = 100
+MAX_CUSTOM_VALUE_LENGTH = 10_000
+MAX_MESSAGES_PER_POST = 10
+MAX_USERS_PER_PUT = 100
+MAX_PARTICIPANTS_PER_PUT = 100
+MAX_REQUEST_BYTES = 1_000_000
+DEFAULT_PAGE_SIZE = 30
+MAX_PAGE_SIZE = 100
+MAX_CATCH_UP = 1_000  # messages returned after a reconnect in one join

@@ -1,0 +1,191 @@
+"""Messages: send (idempotent), list, read one, edit, delete, and read markers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.chat import access, events, ids, lookup, serialize
+from server.chat.context import ChatContext
+from server.chat.errors import InvalidInput
+from server.chat.events import Event
+from server.chat.validation import merge_custom, parse_limit, parse_message_batch, parse_message_edit
+from server.db.models import App, Conversation, Message, Participant, User
+
+
+async def post_messages(ctx: ChatContext, app: App, conversation_id: str, data: Any) -> list[dict[str, Any]]:
+    """REST `POST /conversations/{id}/messages`: up to 10 messages, all stored or none."""
+    batch = parse_message_batch(data)
+    return await ctx.write(_send, app, conversation_id, batch, "rest")
+
+
+async def send_message(ctx: ChatContext, app: App, conversation_id: str, message: dict[str, Any]) -> dict[str, Any]:
+    """One parsed message (see `parse_new_message`) from a connected client; acknowledged after commit."""
+    [stored] = await ctx.write(_send, app, conversation_id, [message], "web")
+    return stored
+
+
+def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: str):
+    conversation = lookup.find_conversation(app, conversation_id)
+    stored, emitted = [], []
+    for item in batch:
+        message, is_new = _store_one(app, conversation, item, origin)
+        stored.append(message)
+        if is_new:
+            emitted.append(message)
+    if emitted:
+        _record_activity(conversation, emitted[-1])
+    result = lookup.messages_json(conversation, [_reload(m) for m in stored])
+    new_ids = {m.message_id for m in emitted}
+    events_out = [
+        Event(events.MESSAGE_NEW, app.app_id, conversation_id, {"message": m}, m["senderId"])
+        for m in result
+        if m["id"] in new_ids
+    ]
+    return result, events_out
+
+
+def _store_one(app: App, conversation: Conversation, item: dict[str, Any], origin: str) -> tuple[Message, bool]:
+    sender = _sender(app, conversation, item)
+    if item["idempotency_key"] is not None:
+        earlier = _by_idempotency_key(conversation, sender, item["idempotency_key"])
+        if earlier is not None:
+            return earlier, False
+    if item["referenced_message_id"] is not None:
+        lookup.find_message(conversation, item["referenced_message_id"])
+    message = Message.create(
+        message_id=ids.new_message_id(),
+        conversation=conversation.id,
+        sender=sender.id if sender else None,
+        type=item["type"],
+        text=item["text"],
+        custom=serialize.dumps(item["custom"]),
+        origin=origin,
+        created_at=ids.now_ms(),
+        referenced_message_id=item["referenced_message_id"],
+        idempotency_key=item["idempotency_key"],
+    )
+    if sender is not None:  # your own message is read by you
+        Participant.update(last_read_seq=message.seq).where(
+            (Participant.conversation == conversation.id) & (Participant.user == sender.id)
+        ).execute()
+    return message, True
+
+
+def _sender(app: App, conversation: Conversation, item: dict[str, Any]) -> User | None:
+    if item["type"] == "SystemMessage":
+        return None
+    user = User.get_or_none((User.app == app.id) & (User.user_id == item["sender"]))
+    participant = lookup.find_participant(conversation, user) if user else None
+    access.require_sender(participant.access if participant else None, item["sender"], conversation.conversation_id)
+    return user
+
+
+def _by_idempotency_key(conversation: Conversation, sender: User | None, key: str) -> Message | None:
+    sender_clause = Message.sender.is_null() if sender is None else (Message.sender == sender.id)
+    return Message.get_or_none(
+        (Message.conversation == conversation.id) & sender_clause & (Message.idempotency_key == key)
+    )
+
+
+def _reload(message: Message) -> Message:
+    return lookup.message_query(message.conversation).where(Message.seq == message.seq).get()
+
+
+def _record_activity(conversation: Conversation, latest: Message) -> None:
+    conversation.last_message_at = latest.created_at
+    conversation.save(only=[Conversation.last_message_at])
+    Participant.update(last_activity_at=latest.created_at).where(
+        Participant.conversation == conversation.id
+    ).execute()
+
+
+async def list_messages(ctx: ChatContext, app: App, conversation_id: str, query: dict[str, Any]) -> dict[str, Any]:
+    """REST `GET .../messages`: newest first; `startingAfter` continues with older messages."""
+    limit = parse_limit(query.get("limit"))
+    return await ctx.db.read(_list_messages, app, conversation_id, limit, query.get("startingAfter") or None)
+
+
+def _list_messages(app: App, conversation_id: str, limit: int, starting_after: str | None) -> dict[str, Any]:
+    conversation = lookup.find_conversation(app, conversation_id)
+    before = find_seq(conversation, starting_after) if starting_after else None
+    return {"data": latest_messages(conversation, limit, before)}
+
+
+def latest_messages(conversation: Conversation, limit: int, before_seq: int | None = None) -> list[dict[str, Any]]:
+    """The newest `limit` messages (older than `before_seq` if given), newest first."""
+    query = lookup.message_query(conversation)
+    if before_seq is not None:
+        query = query.where(Message.seq < before_seq)
+    return lookup.messages_json(conversation, list(query.order_by(Message.seq.desc()).limit(limit)))
+
+
+def messages_after(conversation: Conversation, after_seq: int, limit: int) -> list[dict[str, Any]]:
+    """Messages newer than `after_seq`, oldest first (catch-up after a reconnect)."""
+    query = lookup.message_query(conversation).where(Message.seq > after_seq)
+    return lookup.messages_json(conversation, list(query.order_by(Message.seq).limit(limit)))
+
+
+def find_seq(conversation: Conversation, message_id: str) -> int:
+    row = Message.get_or_none((Message.conversation == conversation.id) & (Message.message_id == message_id))
+    if row is None:
+        raise InvalidInput(f"no message with id {message_id!r} in this conversation", code="UNKNOWN_CURSOR")
+    return row.seq
+
+
+async def get_message(ctx: ChatContext, app: App, conversation_id: str, message_id: str) -> dict[str, Any]:
+    return await ctx.db.read(_get_message, app, conversation_id, message_id)
+
+
+def _get_message(app: App, conversation_id: str, message_id: str) -> dict[str, Any]:
+    conversation = lookup.find_conversation(app, conversation_id)
+    return lookup.messages_json(conversation, [lookup.find_message(conversation, message_id)])[0]
+
+
+async def edit_message(ctx: ChatContext, app: App, conversation_id: str, message_id: str, data: Any) -> dict:
+    fields = parse_message_edit(data)
+    return await ctx.write(_edit_message, app, conversation_id, message_id, fields)
+
+
+def _edit_message(app: App, conversation_id: str, message_id: str, fields: dict[str, Any]):
+    conversation = lookup.find_conversation(app, conversation_id)
+    message = lookup.find_message(conversation, message_id)
+    if not fields:
+        return {}, []
+    if "text" in fields:
+        message.text = fields["text"]
+    if "custom" in fields:
+        message.custom = serialize.dumps(merge_custom(serialize.loads(message.custom, {}), fields["custom"]))
+    message.edited_at = ids.now_ms()
+    message.save(only=[Message.text, Message.custom, Message.edited_at])
+    [data] = lookup.messages_json(conversation, [message])
+    return {}, [Event(events.MESSAGE_UPDATED, app.app_id, conversation_id, {"message": data})]
+
+
+async def delete_message(ctx: ChatContext, app: App, conversation_id: str, message_id: str) -> dict:
+    return await ctx.write(_delete_message, app, conversation_id, message_id)
+
+
+def _delete_message(app: App, conversation_id: str, message_id: str):
+    conversation = lookup.find_conversation(app, conversation_id)
+    message = lookup.find_message(conversation, message_id)
+    Message.delete().where(Message.seq == message.seq).execute()
+    data = {"conversationId": conversation_id, "messageId": message_id}
+    return {}, [Event(events.MESSAGE_DELETED, app.app_id, conversation_id, data)]
+
+
+async def mark_read(ctx: ChatContext, app: App, conversation_id: str, user: User, message_id: str) -> dict:
+    """Move a participant's read marker forward to a message (never backwards)."""
+    return await ctx.write(_mark_read, app, conversation_id, user, message_id)
+
+
+def _mark_read(app: App, conversation_id: str, user: User, message_id: str):
+    conversation = lookup.find_conversation(app, conversation_id)
+    participant = lookup.find_participant(conversation, user)
+    access.require_reader(participant is not None, conversation_id)
+    seq = find_seq(conversation, message_id)
+    if seq <= participant.last_read_seq:
+        return {"messageId": message_id}, []
+    Participant.update(last_read_seq=seq).where(Participant.id == participant.id).execute()
+    data = {"conversationId": conversation_id, "userId": user.user_id, "messageId": message_id}
+    return {"messageId": message_id}, [Event(events.READ_MARKER, app.app_id, conversation_id, data, user.user_id)]
+

@@ -1,0 +1,149 @@
+"""Browser sessions: who is connecting (auth, identity verification, user sync) and what they may open."""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+from hashlib import sha256
+from typing import Any
+
+from server.chat import limits, lookup, messages, serialize
+from server.chat.access import require_reader
+from server.chat.context import ChatContext
+from server.chat.errors import InvalidInput, NotFound, Unauthorized
+from server.chat.users import upsert_user
+from server.chat.validation import parse_id, parse_limit, parse_new_message, parse_user, require_object
+from server.db.models import App, User
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    app: App
+    user: User
+
+    @property
+    def app_id(self) -> str:
+        return self.app.app_id
+
+    @property
+    def user_id(self) -> str:
+        return self.user.user_id
+
+
+async def open_session(ctx: ChatContext, auth: Any) -> Session:
+    """Check a connection's `{appId, me, signature?}` and sync `me` as the app allows."""
+    auth = require_object(auth, "auth")
+    app_id = parse_id(auth.get("appId"), "appId")
+    me = auth.get("me")
+    if isinstance(me, dict):
+        user_id = parse_id(me.get("id"), "me.id")
+        fields = parse_user(me, user_id)
+    else:
+        user_id, fields = parse_id(me, "me"), None
+    return await ctx.db.write(_open_session, app_id, user_id, fields, auth.get("signature"))
+
+
+def _open_session(app_id: str, user_id: str, fields: dict[str, Any] | None, signature: Any) -> Session:
+    app = lookup.find_app(app_id)
+    verify_identity(app, user_id, signature)
+    if fields is None or app.disallow_user_sync:
+        # With user sync disallowed the browser only names existing users; its data is not applied.
+        user = User.get_or_none((User.app == app.id) & (User.user_id == user_id))
+        if user is None:
+            raise _unknown_user(app, user_id)
+        return Session(app, user)
+    return Session(app, upsert_user(app, user_id, fields))
+
+
+def _unknown_user(app: App, user_id: str) -> NotFound:
+    if app.disallow_user_sync:
+        return NotFound(
+            f"user {user_id!r} does not exist and this app disallows user synchronization via the browser; "
+            "create the user over REST first",
+            code="USER_SYNC_DISALLOWED",
+        )
+    return NotFound(f"user {user_id!r} does not exist; pass the user's data to create it", code="USER_NOT_FOUND")
+
+
+def verify_identity(app: App, user_id: str, signature: Any) -> None:
+    """With identity verification on, `signature` must be hex HMAC-SHA256(secret key, user id)."""
+    if not app.identity_verification:
+        return
+    if not isinstance(signature, str) or not signature:
+        raise Unauthorized(
+            "this app requires identity verification: the session needs a signature", code="SIGNATURE_REQUIRED"
+        )
+    expected = hmac.new(app.secret_key.encode(), user_id.encode(), sha256).hexdigest()
+    if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
+        raise Unauthorized("the session's signature does not match its user", code="INVALID_SIGNATURE")
+
+
+async def join_conversation(ctx: ChatContext, session: Session, data: Any) -> dict[str, Any]:
+    """What a UI needs to show a conversation, plus every message after `afterMessageId` if given."""
+    data = require_object(data, "join")
+    conversation_id = parse_id(data.get("conversationId"), "conversationId")
+    after = data.get("afterMessageId")
+    after_id = parse_id(after, "afterMessageId") if after is not None else None
+    limit = parse_limit(data.get("limit"))
+    return await ctx.db.read(_join, session, conversation_id, after_id, limit)
+
+
+def _join(session: Session, conversation_id: str, after_id: str | None, limit: int) -> dict[str, Any]:
+    conversation = lookup.find_conversation(session.app, conversation_id)
+    rows = lookup.participant_rows(conversation)
+    me = next((p for p, u in rows if u.id == session.user.id), None)
+    require_reader(me is not None, conversation_id)
+    latest = messages.latest_messages(conversation, limit)
+    latest.reverse()
+    result: dict[str, Any] = {
+        "conversation": lookup.conversation_view(conversation),
+        "participants": [{**serialize.user_json(u), **serialize.participation_json(p)} for p, u in rows],
+        "me": {**serialize.participation_json(me), "role": "participant"},
+        "messages": latest,
+        "hasOlder": len(latest) == limit,
+    }
+    if after_id is not None:
+        result.update(_catch_up(conversation, after_id))
+    return result
+
+
+def _catch_up(conversation, after_id: str) -> dict[str, Any]:
+    anchor = messages.find_seq(conversation, after_id)
+    missed = messages.messages_after(conversation, anchor, limits.MAX_CATCH_UP + 1)
+    return {"missed": missed[: limits.MAX_CATCH_UP], "missedComplete": len(missed) <= limits.MAX_CATCH_UP}
+
+
+async def older_messages(ctx: ChatContext, session: Session, data: Any) -> dict[str, Any]:
+    """A page of older messages for a UI scrolling up, oldest first."""
+    data = require_object(data, "messages:list")
+    conversation_id = parse_id(data.get("conversationId"), "conversationId")
+    before = parse_id(data.get("beforeMessageId"), "beforeMessageId")
+    limit = parse_limit(data.get("limit"))
+    return await ctx.db.read(_older, session, conversation_id, before, limit)
+
+
+def _older(session: Session, conversation_id: str, before_id: str, limit: int) -> dict[str, Any]:
+    conversation = lookup.find_conversation(session.app, conversation_id)
+    require_reader(lookup.find_participant(conversation, session.user) is not None, conversation_id)
+    page = messages.latest_messages(conversation, limit, messages.find_seq(conversation, before_id))
+    page.reverse()
+    return {"messages": page, "hasOlder": len(page) == limit}
+
+
+def parse_client_message(data: Any) -> tuple[str, dict[str, Any]]:
+    """A `message:send` payload -> (conversation id, parsed message). The sender is the session's user."""
+    data = require_object(data, "message")
+    if "sender" in data or "type" in data:
+        raise InvalidInput("a client sends its own UserMessages: leave out sender and type")
+    conversation_id = parse_id(data.get("conversationId"), "conversationId")
+    fields = {k: v for k, v in data.items() if k != "conversationId"}
+    return conversation_id, parse_new_message({**fields, "type": "UserMessage"})
+
+
+async def require_participant(ctx: ChatContext, session: Session, conversation_id: str) -> None:
+    await ctx.db.read(_require_participant, session, conversation_id)
+
+
+def _require_participant(session: Session, conversation_id: str) -> None:
+    conversation = lookup.find_conversation(session.app, conversation_id)
+    require_reader(lookup.find_participant(conversation, session.user) is not None, conversation_id)

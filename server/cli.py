@@ -1,0 +1,136 @@
+"""The `parley` command: serve, manage apps, set up the demo. Errors print one line and exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from server.chat import apps, users
+from server.chat.context import ChatContext
+from server.chat.errors import ChatError, InvalidInput
+from server.config import Settings, SettingsError
+from server.db.database import Database, DatabaseURLError
+
+T = TypeVar("T")
+DEMO_APP_ID = "demo"
+DEMO_USERS = (
+    {"id": "123456", "name": "Alice", "email": ["alice@example.com"], "role": "default", "locale": "en-US"},
+    {"id": "654321", "name": "Sebastian", "email": ["sebastian@example.com"], "role": "default", "locale": "en-US"},
+    {"id": "456789", "name": "Steve", "email": ["steve@example.com"], "role": "default", "locale": "en-US"},
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description="Parley chat server")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the REST API, Socket.IO and the widget")
+    serve.add_argument("--host", help="interface to listen on (default: PARLEY_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: PARLEY_PORT or 8000)")
+
+    app = commands.add_parser("app", help="create, list and configure apps").add_subparsers(
+        dest="app_command", required=True
+    )
+    create = app.add_parser("create", help="create an app and print its appId and secretKey")
+    create.add_argument("--name", required=True)
+    create.add_argument("--id", dest="app_id", help="choose the appId (default: a random one)")
+    app.add_parser("list", help="list apps and their settings")
+    set_ = app.add_parser("set", help=f"change settings: {', '.join(apps.SETTING_KEYS)}")
+    set_.add_argument("app_id")
+    set_.add_argument("pairs", nargs="+", metavar="key=value")
+
+    commands.add_parser("demo", help="create the demo app and its users (idempotent)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            return serve(settings, args.host, args.port)
+        return run_with_chat(settings, lambda chat: COMMANDS[_name(args)](chat, args))
+    except (ChatError, SettingsError, DatabaseURLError) as error:
+        message = error.message if isinstance(error, ChatError) else str(error)
+        print(f"parley: error: {message}", file=sys.stderr)
+        return 1
+
+
+def _name(args: argparse.Namespace) -> str:
+    return f"app {args.app_command}" if args.command == "app" else args.command
+
+
+def run_with_chat(settings: Settings, command: Callable[[ChatContext], Awaitable[T]]) -> T:
+    database = Database(settings.database_url, readers=1)
+    try:
+        database.start()
+        return asyncio.run(command(ChatContext(database)))
+    finally:
+        database.close()
+
+
+def print_json(value: Any) -> int:
+    print(json.dumps(value, indent=2))
+    return 0
+
+
+async def app_create(chat: ChatContext, args: argparse.Namespace) -> int:
+    created = await apps.create_app(chat, args.name, args.app_id)
+    return print_json({"appId": created["appId"], "secretKey": created["secretKey"]})
+
+
+async def app_list(chat: ChatContext, args: argparse.Namespace) -> int:
+    return print_json(await apps.list_apps(chat))
+
+
+async def app_set(chat: ChatContext, args: argparse.Namespace) -> int:
+    changes = dict(apps.parse_setting(*_split_pair(pair)) for pair in args.pairs)
+    return print_json(await apps.update_settings(chat, args.app_id, changes))
+
+
+def _split_pair(pair: str) -> tuple[str, str]:
+    key, sep, value = pair.partition("=")
+    if not sep:
+        raise InvalidInput(f"expected key=value, got {pair!r}")
+    return key.strip(), value
+
+
+async def demo(chat: ChatContext, args: argparse.Namespace) -> int:
+    """The demo app (appId `demo`) and its three users; running it again changes nothing."""
+    existing = {a["appId"] for a in await apps.list_apps(chat)}
+    if DEMO_APP_ID not in existing:
+        await apps.create_app(chat, "Parley demo", DEMO_APP_ID)
+    app = await apps.get_app(chat, DEMO_APP_ID)
+    for user in DEMO_USERS:
+        await users.put_user(chat, app, user["id"], user)
+    return print_json({"appId": app.app_id, "secretKey": app.secret_key, "users": [u["id"] for u in DEMO_USERS]})
+
+
+COMMANDS: dict[str, Callable[[ChatContext, argparse.Namespace], Awaitable[int]]] = {
+    "app create": app_create,
+    "app list": app_list,
+    "app set": app_set,
+    "demo": demo,
+}
+
+
+def serve(settings: Settings, host: str | None, port: int | None) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = settings.replace(host=host or settings.host, port=port if port is not None else settings.port)
+    print(f"Parley is serving on {settings.base_url} (demo: {settings.base_url}/demo)", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws_per_message_deflate=False,  # compression costs ~36 KB and CPU per connection (PERFORMANCE.md)
+        proxy_headers=False,
+    )
+    return 0

@@ -1,0 +1,113 @@
+"""peewee models: the latest schema. Migrations in `migrations/` build it; a test checks they agree."""
+
+from __future__ import annotations
+
+from peewee import (
+    BigAutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database_proxy = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database_proxy
+        legacy_table_names = False
+
+
+class App(BaseModel):
+    app_id = CharField(max_length=64, unique=True)
+    name = CharField(max_length=200)
+    secret_key = CharField(max_length=128)
+    disallow_user_sync = BooleanField(default=False)
+    disallow_conversation_sync = BooleanField(default=False)
+    identity_verification = BooleanField(default=False)
+    participant_limit = IntegerField(default=100)
+    guest_limit = IntegerField(default=10_000)
+    allowed_origins = TextField(default="")  # comma-separated; empty means any origin
+    created_at = BigIntegerField()
+
+
+class User(BaseModel):
+    app = ForeignKeyField(App, on_delete="CASCADE")
+    user_id = CharField(max_length=255)
+    name = CharField(max_length=255)
+    email = TextField(null=True)  # JSON list of strings
+    phone = TextField(null=True)  # JSON list of strings
+    photo_url = TextField(null=True)
+    welcome_message = TextField(null=True)
+    role = CharField(max_length=255, null=True)
+    locale = CharField(max_length=64, null=True)
+    custom = TextField(default="{}")  # JSON object of strings
+    availability_text = TextField(null=True)
+    created_at = BigIntegerField()
+
+    class Meta:
+        indexes = ((("app", "user_id"), True),)
+
+
+class Conversation(BaseModel):
+    app = ForeignKeyField(App, on_delete="CASCADE")
+    conversation_id = CharField(max_length=255)
+    subject = TextField(null=True)
+    photo_url = TextField(null=True)
+    welcome_messages = TextField(null=True)  # JSON list of strings
+    custom = TextField(default="{}")
+    created_at = BigIntegerField()
+    last_message_at = BigIntegerField(null=True)
+
+    class Meta:
+        indexes = (
+            (("app", "conversation_id"), True),
+            (("app", "created_at"), False),
+        )
+
+
+class Participant(BaseModel):
+    conversation = ForeignKeyField(Conversation, on_delete="CASCADE")
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    access = CharField(max_length=16, default="ReadWrite")
+    notify = CharField(max_length=16, default="true")  # "true" | "false" | "MentionsOnly"
+    last_read_seq = BigIntegerField(default=0)  # Message.seq of the last message read
+    joined_at = BigIntegerField()
+    last_activity_at = BigIntegerField()  # copy of the conversation's activity, for the user's feed
+
+    class Meta:
+        indexes = (
+            (("conversation", "user"), True),
+            (("user", "last_activity_at"), False),
+        )
+
+
+class Message(BaseModel):
+    seq = BigAutoField()  # orders a conversation's messages; never shown
+    message_id = CharField(max_length=64, unique=True)
+    conversation = ForeignKeyField(Conversation, on_delete="CASCADE")
+    sender = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    type = CharField(max_length=16)
+    text = TextField()
+    custom = TextField(default="{}")
+    origin = CharField(max_length=16)
+    created_at = BigIntegerField()
+    edited_at = BigIntegerField(null=True)
+    referenced_message_id = CharField(max_length=64, null=True)
+    attachment = TextField(null=True)  # JSON {url, size}
+    location = TextField(null=True)  # JSON [lat, long]
+    idempotency_key = CharField(max_length=255, null=True)
+
+    class Meta:
+        indexes = (
+            (("conversation", "seq"), False),
+            (("conversation", "sender", "idempotency_key"), True),
+        )
+
+
+MODELS = (App, User, Conversation, Participant, Message)

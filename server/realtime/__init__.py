@@ -1,0 +1,1 @@
+"""Socket.IO adapters: the server, its event handlers, rooms and presence."""

@@ -1,0 +1,170 @@
+"""Socket.IO events -> `server.chat` use cases, and chat events -> Socket.IO rooms.
+
+Handlers parse, call and shape the answer; they hold no rules. Every client event takes an
+acknowledgement callback and answers with the result or `{"error": {"code", "message"}}`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+
+from server.chat import events, messages, sessions
+from server.chat.context import ChatContext
+from server.chat.errors import ChatError, InvalidInput
+from server.chat.events import Event
+from server.chat.sessions import Session
+from server.chat.validation import parse_id, require_object
+from server.realtime.rooms import conversation_room, user_room
+
+log = logging.getLogger(__name__)
+
+# Events clients send (documented in docs/protocol.md; a test keeps the two in step).
+CLIENT_EVENTS = (
+    "conversation:join",
+    "conversation:leave",
+    "messages:list",
+    "message:send",
+    "typing",
+    "conversation:read",
+)
+# Events the server sends into conversation rooms.
+SERVER_EVENTS = (
+    events.MESSAGE_NEW,
+    events.MESSAGE_UPDATED,
+    events.MESSAGE_DELETED,
+    events.CONVERSATION_UPDATED,
+    events.CONVERSATION_DELETED,
+    events.PARTICIPANT_ADDED,
+    events.PARTICIPANT_UPDATED,
+    events.PARTICIPANT_REMOVED,
+    events.READ_MARKER,
+    "typing",
+)
+
+
+@dataclasses.dataclass
+class Connection:
+    session: Session
+    joined: set[str] = dataclasses.field(default_factory=set)
+
+
+def _error(error: ChatError) -> dict[str, Any]:
+    return {"error": {"code": error.code, "message": error.message}}
+
+
+class RealtimeHandlers:
+    def __init__(self, sio: socketio.AsyncServer, chat: ChatContext) -> None:
+        self.sio = sio
+        self.chat = chat
+        self.connections: dict[str, Connection] = {}
+        sio.on("connect", self.connect)
+        sio.on("disconnect", self.disconnect)
+        for name in CLIENT_EVENTS:
+            sio.on(name, self._guarded(getattr(self, "on_" + name.replace(":", "_"))))
+        chat.events.subscribe(self.forward)
+
+    async def connect(self, sid: str, environ: dict, auth: Any) -> None:
+        try:
+            session = await sessions.open_session(self.chat, auth)
+        except ChatError as error:
+            raise socketio.exceptions.ConnectionRefusedError(error.message, {"code": error.code}) from None
+        self.connections[sid] = Connection(session)
+        await self.sio.enter_room(sid, user_room(session.app_id, session.user_id))
+
+    async def disconnect(self, sid: str, reason: Any = None) -> None:
+        self.connections.pop(sid, None)
+
+    def _guarded(self, handler: Callable[[Connection, str, Any], Awaitable[Any]]):
+        """Answer every event: the handler's result, or its error as `{"error": ...}`."""
+
+        async def event(sid: str, data: Any = None) -> Any:
+            connection = self.connections.get(sid)
+            if connection is None:
+                return {"error": {"code": "NOT_CONNECTED", "message": "this connection has no session"}}
+            try:
+                return await handler(connection, sid, data)
+            except ChatError as error:
+                return _error(error)
+            except Exception:
+                log.exception("realtime handler failed")
+                return {"error": {"code": "INTERNAL_ERROR", "message": "the server failed to handle this event"}}
+
+        return event
+
+    async def on_conversation_join(self, connection: Connection, sid: str, data: Any) -> Any:
+        conversation_id = parse_id(require_object(data, "join").get("conversationId"), "conversationId")
+        room = conversation_room(connection.session.app_id, conversation_id)
+        # Enter before reading, so nothing sent in between is missed (clients drop duplicates by id).
+        await self.sio.enter_room(sid, room)
+        try:
+            result = await sessions.join_conversation(self.chat, connection.session, data)
+        except Exception:
+            if conversation_id not in connection.joined:
+                await self.sio.leave_room(sid, room)
+            raise
+        connection.joined.add(conversation_id)
+        return result
+
+    async def on_conversation_leave(self, connection: Connection, sid: str, data: Any) -> Any:
+        conversation_id = parse_id(require_object(data, "leave").get("conversationId"), "conversationId")
+        await self._leave(sid, connection, conversation_id)
+        return {}
+
+    async def on_messages_list(self, connection: Connection, sid: str, data: Any) -> Any:
+        return await sessions.older_messages(self.chat, connection.session, data)
+
+    async def on_message_send(self, connection: Connection, sid: str, data: Any) -> Any:
+        conversation_id, message = sessions.parse_client_message(data)
+        message["sender"] = connection.session.user_id
+        stored = await messages.send_message(self.chat, connection.session.app, conversation_id, message)
+        return {"message": stored}
+
+    async def on_typing(self, connection: Connection, sid: str, data: Any) -> Any:
+        data = require_object(data, "typing")
+        conversation_id = parse_id(data.get("conversationId"), "conversationId")
+        if conversation_id not in connection.joined:
+            raise InvalidInput("join the conversation before sending typing events", code="NOT_JOINED")
+        is_typing = data.get("isTyping")
+        if not isinstance(is_typing, bool):
+            raise InvalidInput("isTyping must be true or false")
+        session = connection.session
+        payload = {"conversationId": conversation_id, "userId": session.user_id, "isTyping": is_typing}
+        await self.sio.emit("typing", payload, room=conversation_room(session.app_id, conversation_id), skip_sid=sid)
+        return {}
+
+    async def on_conversation_read(self, connection: Connection, sid: str, data: Any) -> Any:
+        data = require_object(data, "read")
+        conversation_id = parse_id(data.get("conversationId"), "conversationId")
+        message_id = parse_id(data.get("messageId"), "messageId")
+        session = connection.session
+        return await messages.mark_read(self.chat, session.app, conversation_id, session.user, message_id)
+
+    async def forward(self, event: Event) -> None:
+        """A committed change -> everyone in its conversation's room."""
+        room = conversation_room(event.app_id, event.conversation_id)
+        await self.sio.emit(event.name, event.data, room=room)
+        if event.name == events.PARTICIPANT_REMOVED and event.user_id is not None:
+            await self._remove_user(event.app_id, event.user_id, event.conversation_id)
+        elif event.name == events.CONVERSATION_DELETED:
+            await self._close(event.app_id, event.conversation_id)
+
+    async def _remove_user(self, app_id: str, user_id: str, conversation_id: str) -> None:
+        for sid, connection in list(self.connections.items()):
+            session = connection.session
+            if session.app_id == app_id and session.user_id == user_id:
+                await self._leave(sid, connection, conversation_id)
+
+    async def _close(self, app_id: str, conversation_id: str) -> None:
+        for sid, connection in list(self.connections.items()):
+            if connection.session.app_id == app_id:
+                connection.joined.discard(conversation_id)
+        await self.sio.close_room(conversation_room(app_id, conversation_id))
+
+    async def _leave(self, sid: str, connection: Connection, conversation_id: str) -> None:
+        connection.joined.discard(conversation_id)
+        await self.sio.leave_room(sid, conversation_room(connection.session.app_id, conversation_id))

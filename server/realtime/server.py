@@ -1,0 +1,34 @@
+"""The Socket.IO server. The fan-out manager is injected (python-socketio's `client_manager`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import socketio
+
+
+class OrjsonModule:
+    """python-socketio takes a json module; its `dumps` must return `str`."""
+
+    @staticmethod
+    def dumps(value: Any, **_: Any) -> str:
+        return orjson.dumps(value).decode()
+
+    @staticmethod
+    def loads(value: str | bytes, **_: Any) -> Any:
+        return orjson.loads(value)
+
+
+def create_sio(client_manager: socketio.AsyncManager | None = None) -> socketio.AsyncServer:
+    return socketio.AsyncServer(
+        async_mode="asgi",
+        client_manager=client_manager,
+        json=OrjsonModule,
+        # Any origin may connect: the widget is embedded on site owners' pages. Per-app allowed
+        # origins are an app setting, enforced per connection once the dashboard issue lands.
+        cors_allowed_origins="*",
+        max_http_buffer_size=256_000,
+        logger=False,
+        engineio_logger=False,
+    )

@@ -1,0 +1,1 @@
+"""HTTP adapters: REST API v1, and later the embed views, dashboard and demo."""
