@@ -46,7 +46,7 @@ def open_database(url: str) -> peewee.Database:
     if scheme == "sqlite":
         return _open_sqlite(url)
     if scheme in POSTGRES_SCHEMES:
-        return db_url.connect(url, prefer_psycopg3=True, autorollback=True)
+        return db_url.connect(url, prefer_psycopg3=True)
     raise DatabaseURLError(
         f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://host/dbname"
     )
@@ -93,6 +93,10 @@ class Database:
     async def read(self, fn: Callable[..., T], *args: object) -> T:
         """Run a read-only `fn(*args)` on a reader thread."""
         return await self._run(next(self._next_reader), self._call, fn, args)
+
+    def write_blocking(self, fn: Callable[..., T], *args: object) -> T:
+        """`write` for callers outside any event loop (tests' setup, scripts)."""
+        return self._writer.submit(self._in_transaction, fn, args).result()
 
     def close(self) -> None:
         for worker in (self._writer, *self._readers):

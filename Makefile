@@ -1,0 +1,24 @@
+# The front door: `make run` and `make test` set up everything they need on a fresh machine.
+UV := python3 -m uv
+export UV_COMPILE_BYTECODE := 1
+export UV_LINK_MODE := copy
+
+.PHONY: setup run test clean
+
+setup: .venv/.parley-synced
+
+# uv comes from PyPI; the environment is built exactly from uv.lock.
+.venv/.parley-synced: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --locked
+	@touch $@
+
+run: setup
+	$(UV) run --no-sync parley demo
+	$(UV) run --no-sync parley serve
+
+test: setup
+	$(UV) run --no-sync pytest
+
+clean:
+	rm -rf .venv

@@ -1,0 +1,57 @@
+"""A python-socketio client that records what the server sends, for the realtime tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import socketio
+
+RECORDED = (
+    "message:new",
+    "message:updated",
+    "message:deleted",
+    "conversation:updated",
+    "conversation:deleted",
+    "participant:added",
+    "participant:updated",
+    "participant:removed",
+    "conversation:read",
+    "typing",
+)
+
+
+class Client:
+    def __init__(self) -> None:
+        self.sio = socketio.AsyncClient(reconnection=False)
+        self.received: dict[str, asyncio.Queue] = defaultdict(asyncio.Queue)
+        for name in (*RECORDED, "connect_error"):
+            self.sio.on(name, self._recorder(name))
+
+    def _recorder(self, name: str):
+        async def record(data: Any) -> None:
+            self.received[name].put_nowait(data)
+
+        return record
+
+    async def connect(self, base_url: str, auth: dict[str, Any]) -> Client:
+        await self.sio.connect(base_url, auth=auth, transports=["websocket"], wait_timeout=5)
+        return self
+
+    async def call(self, event: str, data: Any) -> Any:
+        return await self.sio.call(event, data, timeout=5)
+
+    async def next(self, event: str, timeout: float = 5) -> Any:
+        return await asyncio.wait_for(self.received[event].get(), timeout)
+
+    async def nothing(self, event: str, wait: float = 0.3) -> None:
+        await asyncio.sleep(wait)
+        assert self.received[event].empty(), f"unexpected {event}: {self.received[event].get_nowait()}"
+
+    async def close(self) -> None:
+        await self.sio.disconnect()
+
+
+async def connect(server, app_id: str, me: Any, **auth: Any) -> Client:
+    return await Client().connect(server.base_url, {"appId": app_id, "me": me, **auth})

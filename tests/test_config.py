@@ -1,0 +1,45 @@
+"""Settings come from PARLEY_* variables, read in one place."""
+
+import pathlib
+import re
+
+import pytest
+
+from server.config import Settings, SettingsError
+
+
+def test_defaults():
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///data/parley.db"
+    assert (settings.host, settings.port, settings.log_level, settings.redis_url) == ("127.0.0.1", 8000, "info", None)
+    assert settings.base_url == "http://127.0.0.1:8000"
+
+
+def test_every_variable_is_read():
+    env = {
+        "PARLEY_DATABASE_URL": "postgresql://127.0.0.1/parley",
+        "PARLEY_HOST": "0.0.0.0",
+        "PARLEY_PORT": "9000",
+        "PARLEY_LOG_LEVEL": "DEBUG",
+        "PARLEY_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "PARLEY_PUBLIC_URL": "https://chat.example.com/",
+    }
+    settings = Settings.from_env(env)
+    assert settings.database_url == "postgresql://127.0.0.1/parley"
+    assert (settings.host, settings.port, settings.log_level) == ("0.0.0.0", 9000, "debug")
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert settings.base_url == "https://chat.example.com"
+
+
+@pytest.mark.parametrize(("name", "value"), [("PARLEY_PORT", "http"), ("PARLEY_PORT", "70000"), ("PARLEY_LOG_LEVEL", "loud")])
+def test_bad_values_name_the_variable(name, value):
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_every_variable_is_documented_in_the_readme():
+    root = pathlib.Path(__file__).resolve().parent.parent
+    source = (root / "server/config.py").read_text()
+    readme = (root / "README.md").read_text()
+    variables = set(re.findall(r'"(PARLEY_[A-Z_]+)"', source))
+    assert variables and not {v for v in variables if v not in readme}
