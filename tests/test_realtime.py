@@ -268,3 +268,30 @@ async def test_many_clients_receive_one_message(server, tenant, api, group):
     received = await asyncio.gather(*(c.next("message:new") for c in clients))
     assert {r["message"]["text"] for r in received} == {"all"}
     await asyncio.gather(*(c.close() for c in clients))
+
+
+async def test_catch_up_from_a_deleted_message_asks_for_a_reload(server, tenant, api, trio, group):
+    alice, _, steve = trio
+    last = (await alice.call("message:send", {"conversationId": group, "text": "soon gone"}))["message"]
+    await alice.call("message:send", {"conversationId": group, "text": "stays"})
+    api.delete(f"conversations/{group}/messages/{last['id']}")
+    joined = await steve.call("conversation:join", {"conversationId": group, "afterMessageId": last["id"]})
+    assert joined["missed"] == [] and joined["missedComplete"] is False
+    assert [m["text"] for m in joined["messages"]] == ["stays"]
+
+
+async def test_a_deleted_messages_place_is_never_reused(trio, api, group):
+    alice, sebastian, _ = trio
+    first = (await alice.call("message:send", {"conversationId": group, "text": "one"}))["message"]
+    await sebastian.call("conversation:read", {"conversationId": group, "messageId": first["id"]})
+    api.delete(f"conversations/{group}/messages/{first['id']}")
+    later = (await alice.call("message:send", {"conversationId": group, "text": "two"}))["message"]
+    stored = api.get(f"conversations/{group}/messages/{later['id']}").json()
+    assert stored["readBy"] == []
+    assert api.get(f"users/{SEBASTIAN}/conversations").json()["data"][0]["unreadMessageCount"] == 1
+
+
+async def test_members_do_not_see_each_others_email(trio, group):
+    joined = await trio[1].call("conversation:join", {"conversationId": group})
+    alice = next(p for p in joined["participants"] if p["id"] == ALICE)
+    assert alice["name"] == "Alice" and "email" not in alice and "phone" not in alice

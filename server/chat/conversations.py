@@ -77,10 +77,26 @@ def add_participants(
 def participant_added_event(app: App, conversation: Conversation, participant: Participant, user: User) -> Event:
     data = {
         "conversationId": conversation.conversation_id,
-        "user": serialize.user_json(user),
+        "user": serialize.public_user_json(user),
         **serialize.participation_json(participant),
     }
     return Event(events.PARTICIPANT_ADDED, app.app_id, conversation.conversation_id, data, user.user_id)
+
+
+def participant_updated_event(app: App, conversation_id: str, user_id: str, participant: Participant) -> Event:
+    data = {"conversationId": conversation_id, "userId": user_id, **serialize.participation_json(participant)}
+    return Event(events.PARTICIPANT_UPDATED, app.app_id, conversation_id, data, user_id)
+
+
+def update_participant(app: App, conversation_id: str, user_id: str, participant: Participant, settings: dict) -> list[Event]:
+    """Change only the settings that differ; an event if anything did."""
+    changes = {k: v for k, v in settings.items() if getattr(participant, k) != v}
+    if not changes:
+        return []
+    Participant.update(**changes).where(Participant.id == participant.id).execute()
+    for field, value in changes.items():
+        setattr(participant, field, value)
+    return [participant_updated_event(app, conversation_id, user_id, participant)]
 
 
 def conversation_updated_event(app: App, view: dict[str, Any]) -> Event:

@@ -70,6 +70,7 @@ def participant_reads(conversation: Conversation) -> list[tuple[str, int]]:
         Participant.select(User.user_id, Participant.last_read_seq)
         .join(User)
         .where(Participant.conversation == conversation.id)
+        .order_by(Participant.id)
         .tuples()
     )
     return list(query)

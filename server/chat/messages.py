@@ -35,11 +35,13 @@ def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: s
     if emitted:
         _record_activity(conversation, emitted[-1])
     result = lookup.messages_json(conversation, [_reload(m) for m in stored])
-    new_ids = {m.message_id for m in emitted}
+    keys = {m.message_id: m.idempotency_key for m in emitted}
+    # The idempotency key rides along so the sending client can match its pending copy.
     events_out = [
-        Event(events.MESSAGE_NEW, app.app_id, conversation_id, {"message": m}, m["senderId"])
+        Event(events.MESSAGE_NEW, app.app_id, conversation_id, {"message": m, "idempotencyKey": keys[m["id"]]},
+              m["senderId"])
         for m in result
-        if m["id"] in new_ids
+        if m["id"] in keys
     ]
     return result, events_out
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.chat import events, lookup, serialize
+from server.chat import events, lookup
 from server.chat.context import ChatContext
-from server.chat.conversations import add_participants, participant_added_event
+from server.chat.conversations import add_participants, participant_added_event, update_participant
 from server.chat.errors import NotFound
 from server.chat.events import Event
 from server.chat.validation import parse_participation
@@ -41,12 +41,7 @@ def _patch_participant(app: App, conversation_id: str, user_id: str, settings: d
 
 
 def _update(app: App, conversation_id: str, participant: Participant, user_id: str, settings: dict[str, str]):
-    if not settings:
-        return {}, []
-    Participant.update(**settings).where(Participant.id == participant.id).execute()
-    data = {"conversationId": conversation_id, "userId": user_id, **serialize.participation_json(participant)}
-    data.update({k: serialize.notify_json(v) if k == "notify" else v for k, v in settings.items()})
-    return {}, [Event(events.PARTICIPANT_UPDATED, app.app_id, conversation_id, data, user_id)]
+    return {}, update_participant(app, conversation_id, user_id, participant, settings)
 
 
 async def delete_participant(ctx: ChatContext, app: App, conversation_id: str, user_id: str) -> dict:

@@ -53,6 +53,13 @@ def user_json(user: User) -> dict[str, Any]:
     }
 
 
+def public_user_json(user: User) -> dict[str, Any]:
+    """What other people's browsers see of a user: no email addresses or phone numbers."""
+    data = user_json(user)
+    del data["email"], data["phone"]
+    return data
+
+
 def participation_json(participant: Participant) -> dict[str, Any]:
     return {"access": participant.access, "notify": notify_json(participant.notify)}
 

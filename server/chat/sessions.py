@@ -50,12 +50,12 @@ def _open_session(app_id: str, user_id: str, fields: dict[str, Any] | None, sign
         # With user sync disallowed the browser only names existing users; its data is not applied.
         user = User.get_or_none((User.app == app.id) & (User.user_id == user_id))
         if user is None:
-            raise _unknown_user(app, user_id)
+            raise unknown_user(app, user_id)
         return Session(app, user)
     return Session(app, upsert_user(app, user_id, fields))
 
 
-def _unknown_user(app: App, user_id: str) -> NotFound:
+def unknown_user(app: App, user_id: str) -> NotFound:
     if app.disallow_user_sync:
         return NotFound(
             f"user {user_id!r} does not exist and this app disallows user synchronization via the browser; "
@@ -93,14 +93,14 @@ def _join(session: Session, conversation_id: str, after_id: str | None, limit: i
     rows = lookup.participant_rows(conversation)
     me = next((p for p, u in rows if u.id == session.user.id), None)
     require_reader(me is not None, conversation_id)
-    latest = messages.latest_messages(conversation, limit)
-    latest.reverse()
+    latest = messages.latest_messages(conversation, limit + 1)  # one extra tells whether there is more
+    page = latest[:limit][::-1]
     result: dict[str, Any] = {
         "conversation": lookup.conversation_view(conversation),
-        "participants": [{**serialize.user_json(u), **serialize.participation_json(p)} for p, u in rows],
+        "participants": [{**serialize.public_user_json(u), **serialize.participation_json(p)} for p, u in rows],
         "me": {**serialize.participation_json(me), "role": "participant"},
-        "messages": latest,
-        "hasOlder": len(latest) == limit,
+        "messages": page,
+        "hasOlder": len(latest) > limit,
     }
     if after_id is not None:
         result.update(_catch_up(conversation, after_id))
@@ -108,7 +108,10 @@ def _join(session: Session, conversation_id: str, after_id: str | None, limit: i
 
 
 def _catch_up(conversation, after_id: str) -> dict[str, Any]:
-    anchor = messages.find_seq(conversation, after_id)
+    try:
+        anchor = messages.find_seq(conversation, after_id)
+    except InvalidInput:  # the client's last message was deleted meanwhile: it must reload
+        return {"missed": [], "missedComplete": False}
     missed = messages.messages_after(conversation, anchor, limits.MAX_CATCH_UP + 1)
     return {"missed": missed[: limits.MAX_CATCH_UP], "missedComplete": len(missed) <= limits.MAX_CATCH_UP}
 
@@ -125,9 +128,8 @@ async def older_messages(ctx: ChatContext, session: Session, data: Any) -> dict[
 def _older(session: Session, conversation_id: str, before_id: str, limit: int) -> dict[str, Any]:
     conversation = lookup.find_conversation(session.app, conversation_id)
     require_reader(lookup.find_participant(conversation, session.user) is not None, conversation_id)
-    page = messages.latest_messages(conversation, limit, messages.find_seq(conversation, before_id))
-    page.reverse()
-    return {"messages": page, "hasOlder": len(page) == limit}
+    older = messages.latest_messages(conversation, limit + 1, messages.find_seq(conversation, before_id))
+    return {"messages": older[:limit][::-1], "hasOlder": len(older) > limit}
 
 
 def parse_client_message(data: Any) -> tuple[str, dict[str, Any]]:

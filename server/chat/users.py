@@ -66,7 +66,10 @@ def _list_user_conversations(app: App, user_id: str, page: dict[str, Any]) -> di
         .order_by(Participant.last_activity_at.desc(), Participant.id.desc())
     )
     if page["starting_after"]:
-        cursor = lookup.find_participant(lookup.find_conversation(app, page["starting_after"]), user)
+        cursor = Participant.get_or_none(
+            (Participant.user == user.id)
+            & (Participant.conversation == _conversation_pk(app, page["starting_after"]))
+        )
         if cursor is None:
             raise InvalidInput("startingAfter names a conversation this user is not in")
         query = query.where(
@@ -78,6 +81,11 @@ def _list_user_conversations(app: App, user_id: str, page: dict[str, Any]) -> di
     if page["before"] is not None:
         query = query.where(Conversation.last_message_at < page["before"])
     return {"data": _feed_items(query, page)}
+
+
+def _conversation_pk(app: App, conversation_id: str) -> int | None:
+    row = Conversation.get_or_none((Conversation.app == app.id) & (Conversation.conversation_id == conversation_id))
+    return row.id if row else None
 
 
 def _feed_items(query, page: dict[str, Any]) -> list[dict[str, Any]]:

@@ -48,7 +48,8 @@ def open_database(url: str) -> peewee.Database:
     if scheme in POSTGRES_SCHEMES:
         return db_url.connect(url, prefer_psycopg3=True)
     raise DatabaseURLError(
-        f"unsupported database URL {url!r}: use sqlite:///path/to/file.db or postgresql://host/dbname"
+        f"unsupported database URL {url!r}: use sqlite:///relative/file.db, sqlite:////absolute/file.db "
+        "or postgresql://user@host/dbname"
     )
 
 
@@ -56,8 +57,10 @@ def _open_sqlite(url: str) -> peewee.SqliteDatabase:
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
     if not path:
         raise DatabaseURLError(f"SQLite URLs take three slashes and a file path, got {url!r}")
-    if path != ":memory:":
-        pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if path == ":memory:" or "mode=memory" in path:
+        # every worker thread would open its own, empty, in-memory database
+        raise DatabaseURLError("in-memory SQLite is not supported: use a file (tests use a temporary one)")
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
     return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, autoconnect=True)
 
 
@@ -77,6 +80,7 @@ class Database:
         self._writer = _worker("parley-db-write")
         self._readers = [_worker(f"parley-db-read-{i}") for i in range(readers)]
         self._next_reader = itertools.cycle(self._readers)
+        self._closed = False
 
     def start(self) -> list[str]:
         """Bind the models to this database and bring its schema up to date."""
@@ -99,6 +103,9 @@ class Database:
         return self._writer.submit(self._in_transaction, fn, args).result()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         for worker in (self._writer, *self._readers):
             worker.submit(self._close_connection).result()
             worker.shutdown(wait=True)

@@ -17,6 +17,10 @@ from peewee import (
 database_proxy = DatabaseProxy()
 
 
+# Foreign keys that lead a composite index get no index of their own (index=False): the
+# composite one serves lookups by that key, and a second index would only cost writes.
+
+
 class BaseModel(Model):
     class Meta:
         database = database_proxy
@@ -37,7 +41,7 @@ class App(BaseModel):
 
 
 class User(BaseModel):
-    app = ForeignKeyField(App, on_delete="CASCADE")
+    app = ForeignKeyField(App, on_delete="CASCADE", index=False)
     user_id = CharField(max_length=255)
     name = CharField(max_length=255)
     email = TextField(null=True)  # JSON list of strings
@@ -55,7 +59,7 @@ class User(BaseModel):
 
 
 class Conversation(BaseModel):
-    app = ForeignKeyField(App, on_delete="CASCADE")
+    app = ForeignKeyField(App, on_delete="CASCADE", index=False)
     conversation_id = CharField(max_length=255)
     subject = TextField(null=True)
     photo_url = TextField(null=True)
@@ -72,8 +76,8 @@ class Conversation(BaseModel):
 
 
 class Participant(BaseModel):
-    conversation = ForeignKeyField(Conversation, on_delete="CASCADE")
-    user = ForeignKeyField(User, on_delete="CASCADE")
+    conversation = ForeignKeyField(Conversation, on_delete="CASCADE", index=False)
+    user = ForeignKeyField(User, on_delete="CASCADE", index=False)
     access = CharField(max_length=16, default="ReadWrite")
     notify = CharField(max_length=16, default="true")  # "true" | "false" | "MentionsOnly"
     last_read_seq = BigIntegerField(default=0)  # Message.seq of the last message read
@@ -88,9 +92,9 @@ class Participant(BaseModel):
 
 
 class Message(BaseModel):
-    seq = BigAutoField()  # orders a conversation's messages; never shown
+    seq = BigAutoField()  # orders messages; never reused after a delete (see migration 0001); never shown
     message_id = CharField(max_length=64, unique=True)
-    conversation = ForeignKeyField(Conversation, on_delete="CASCADE")
+    conversation = ForeignKeyField(Conversation, on_delete="CASCADE", index=False)
     sender = ForeignKeyField(User, null=True, on_delete="SET NULL")
     type = CharField(max_length=16)
     text = TextField()

@@ -13,7 +13,7 @@ from typing import Any
 
 import socketio
 
-from server.chat import events, messages, sessions
+from server.chat import events, messages, sessions, sync
 from server.chat.context import ChatContext
 from server.chat.errors import ChatError, InvalidInput
 from server.chat.events import Event
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # Events clients send (documented in docs/protocol.md; a test keeps the two in step).
 CLIENT_EVENTS = (
+    "conversation:sync",
     "conversation:join",
     "conversation:leave",
     "messages:list",
@@ -73,6 +74,10 @@ class RealtimeHandlers:
             session = await sessions.open_session(self.chat, auth)
         except ChatError as error:
             raise socketio.exceptions.ConnectionRefusedError(error.message, {"code": error.code}) from None
+        except Exception:
+            log.exception("connect failed")
+            refusal = {"code": "INTERNAL_ERROR"}
+            raise socketio.exceptions.ConnectionRefusedError("the server failed to open this session", refusal) from None
         self.connections[sid] = Connection(session)
         await self.sio.enter_room(sid, user_room(session.app_id, session.user_id))
 
@@ -96,10 +101,15 @@ class RealtimeHandlers:
 
         return event
 
+    async def on_conversation_sync(self, connection: Connection, sid: str, data: Any) -> Any:
+        return await sync.sync_conversation(self.chat, connection.session, data)
+
     async def on_conversation_join(self, connection: Connection, sid: str, data: Any) -> Any:
         conversation_id = parse_id(require_object(data, "join").get("conversationId"), "conversationId")
         room = conversation_room(connection.session.app_id, conversation_id)
-        # Enter before reading, so nothing sent in between is missed (clients drop duplicates by id).
+        # Check first: a socket enters a room only once it may read there. Then enter before
+        # reading, so nothing sent in between is missed (clients drop duplicates by id).
+        await sessions.require_participant(self.chat, connection.session, conversation_id)
         await self.sio.enter_room(sid, room)
         try:
             result = await sessions.join_conversation(self.chat, connection.session, data)

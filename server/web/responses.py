@@ -38,6 +38,16 @@ async def read_json(request: Request) -> Any:
         raise InvalidInput(f"the body is not valid JSON: {error}", code="INVALID_JSON") from None
 
 
+async def read_optional_json(request: Request) -> Any:
+    """Like `read_json`, but an empty body means `{}`."""
+    try:
+        return await read_json(request)
+    except InvalidInput as error:
+        if error.message.startswith("the request needs a JSON body"):
+            return {}
+        raise
+
+
 def _too_large() -> TooLarge:
     return TooLarge(f"the request body is larger than {limits.MAX_REQUEST_BYTES} bytes")
 
@@ -53,4 +63,9 @@ async def http_error(request: Request, error: Exception) -> Response:
     return JSON({"errorCode": code, "message": error.detail}, status_code=error.status_code, headers=error.headers)
 
 
-EXCEPTION_HANDLERS = {ChatError: chat_error, HTTPException: http_error}
+async def server_error(request: Request, error: Exception) -> Response:
+    body = {"errorCode": "INTERNAL_ERROR", "message": "the server failed to handle this request"}
+    return JSON(body, status_code=500)
+
+
+EXCEPTION_HANDLERS = {ChatError: chat_error, HTTPException: http_error, Exception: server_error}

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from server.chat import apps, conversations, messages, participants, users
 from server.chat.context import ChatContext
 from server.db.models import App
-from server.web.responses import JSON, read_json
+from server.web.responses import JSON, read_json, read_optional_json
 
 Handler = Callable[[Request, ChatContext, App], Awaitable[Any]]
 
@@ -62,13 +62,9 @@ async def list_conversations(request: Request, chat: ChatContext, app: App) -> A
     return await conversations.list_conversations(chat, app, dict(request.query_params))
 
 
-async def _optional_json(request: Request) -> Any:
-    return await read_json(request) if int(request.headers.get("content-length") or 0) else {}
-
-
 async def put_participant(request: Request, chat: ChatContext, app: App) -> Any:
     cid, uid = _p(request, "conversation_id"), _p(request, "user_id")
-    return await participants.put_participant(chat, app, cid, uid, await _optional_json(request))
+    return await participants.put_participant(chat, app, cid, uid, await read_optional_json(request))
 
 
 async def patch_participant(request: Request, chat: ChatContext, app: App) -> Any:

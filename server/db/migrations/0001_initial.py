@@ -13,11 +13,17 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     Model,
+    SqliteDatabase,
     TextField,
 )
+from playhouse.sqlite_ext import AutoIncrementField
 
 
 def up(migrator, db):
+    # A deleted message's seq must never come back: read markers point at seqs. PostgreSQL
+    # sequences never reuse values; SQLite needs AUTOINCREMENT for that.
+    seq_field = AutoIncrementField if isinstance(db, SqliteDatabase) else BigAutoField
+
     class Base(Model):
         class Meta:
             database = db
@@ -36,7 +42,7 @@ def up(migrator, db):
         created_at = BigIntegerField()
 
     class User(Base):
-        app = ForeignKeyField(App, on_delete="CASCADE")
+        app = ForeignKeyField(App, on_delete="CASCADE", index=False)
         user_id = CharField(max_length=255)
         name = CharField(max_length=255)
         email = TextField(null=True)
@@ -53,7 +59,7 @@ def up(migrator, db):
             indexes = ((("app", "user_id"), True),)
 
     class Conversation(Base):
-        app = ForeignKeyField(App, on_delete="CASCADE")
+        app = ForeignKeyField(App, on_delete="CASCADE", index=False)
         conversation_id = CharField(max_length=255)
         subject = TextField(null=True)
         photo_url = TextField(null=True)
@@ -66,8 +72,8 @@ def up(migrator, db):
             indexes = ((("app", "conversation_id"), True), (("app", "created_at"), False))
 
     class Participant(Base):
-        conversation = ForeignKeyField(Conversation, on_delete="CASCADE")
-        user = ForeignKeyField(User, on_delete="CASCADE")
+        conversation = ForeignKeyField(Conversation, on_delete="CASCADE", index=False)
+        user = ForeignKeyField(User, on_delete="CASCADE", index=False)
         access = CharField(max_length=16, default="ReadWrite")
         notify = CharField(max_length=16, default="true")
         last_read_seq = BigIntegerField(default=0)
@@ -78,9 +84,9 @@ def up(migrator, db):
             indexes = ((("conversation", "user"), True), (("user", "last_activity_at"), False))
 
     class Message(Base):
-        seq = BigAutoField()
+        seq = seq_field()
         message_id = CharField(max_length=64, unique=True)
-        conversation = ForeignKeyField(Conversation, on_delete="CASCADE")
+        conversation = ForeignKeyField(Conversation, on_delete="CASCADE", index=False)
         sender = ForeignKeyField(User, null=True, on_delete="SET NULL")
         type = CharField(max_length=16)
         text = TextField()
