@@ -5,12 +5,17 @@ export UV_LINK_MODE := copy
 
 .PHONY: setup run test clean
 
-setup: .venv/.parley-synced
+setup: .venv/.parley-synced widget/node_modules/.parley-installed
 
 # uv comes from PyPI; the environment is built exactly from uv.lock.
 .venv/.parley-synced: pyproject.toml uv.lock
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --locked
+	@touch $@
+
+# The Socket.IO browser client the widget serves, exactly as locked in package-lock.json.
+widget/node_modules/.parley-installed: widget/package.json widget/package-lock.json
+	cd widget && npm ci --no-audit --no-fund
 	@touch $@
 
 run: setup
@@ -21,4 +26,4 @@ test: setup
 	$(UV) run --no-sync pytest
 
 clean:
-	rm -rf .venv
+	rm -rf .venv widget/node_modules

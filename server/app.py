@@ -17,7 +17,7 @@ from server.config import Settings
 from server.db.database import Database
 from server.realtime.handlers import RealtimeHandlers
 from server.realtime.server import create_sio
-from server.web import rest
+from server.web import demo, embed, rest
 from server.web.responses import EXCEPTION_HANDLERS, JSON
 
 log = logging.getLogger(__name__)
@@ -50,12 +50,12 @@ def create_app(settings: Settings) -> ParleyApp:
             database.close()
 
     web = Starlette(
-        routes=[Route("/health", health), *rest.routes],
+        routes=[Route("/health", health), *rest.routes, *embed.routes(), *demo.routes()],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
     web.state.chat = chat
     web.state.settings = settings
-    app = ParleyApp(sio, other_asgi_app=web)
+    app = ParleyApp(sio, other_asgi_app=embed.PublicAssets(web))
     app.settings, app.chat, app.realtime = settings, chat, realtime
     return app

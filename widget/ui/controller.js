@@ -1,0 +1,243 @@
+// @ts-check
+/**
+ * The chat frame's logic: one connection, the selected conversation, sending with an outbox,
+ * catching up after a reconnect. The view only draws; the bridge only carries messages.
+ */
+
+import { Connection } from "./connection.js";
+import { Outbox } from "./outbox.js";
+import { ConversationState } from "./state.js";
+
+const SEND_DECISION_TIMEOUT_MS = 5000;
+
+export class ChatController {
+  /** @param {import("./bridge.js").ParentBridge} bridge @param {import("./view.js").ChatView} view */
+  constructor(bridge, view) {
+    this.bridge = bridge;
+    this.view = view;
+    /** @type {Connection | null} */ this.connection = null;
+    /** @type {ConversationState | null} */ this.state = null;
+    /** @type {Record<string, any> | null} */ this.selection = null;
+    this.outbox = new Outbox();
+    this.myId = "";
+    this.interceptSend = false;
+    this.loadingOlder = false;
+    this.flushing = false;
+  }
+
+  /** The SDK's `init`: connect as the session's user, then show the selected conversation. */
+  async init({ auth, options, interceptSend, selection }) {
+    this.myId = typeof auth.me === "object" ? String(auth.me.id) : String(auth.me);
+    this.interceptSend = !!interceptSend;
+    this.view.configure(options || {});
+    const refused = await this.connect(auth);
+    if (refused) return { error: refused };
+    return selection ? this.select(selection) : {};
+  }
+
+  /** Resolves once connected (null) or refused (the error). */
+  connect(auth) {
+    return new Promise((resolve) => {
+      this.connection = new Connection(auth, (status, error) => {
+        this.onStatus(status, error);
+        if (status === "connected") resolve(null);
+        if (status === "refused") resolve(error);
+      });
+      for (const [event, handler] of Object.entries(this.liveHandlers())) this.connection.on(event, handler);
+    });
+  }
+
+  onStatus(status, error) {
+    this.view.setStatus(status);
+    if (status === "reconnected") this.resume();
+    if (status === "refused" || status === "closed") {
+      this.view.showError(error);
+      this.bridge.send("error", error);
+    }
+  }
+
+  /** The SDK's `select`: sync the builder's changes (if any), then join. */
+  async select(selection) {
+    await this.leave();
+    this.selection = selection;
+    if (!selection.conversation) {
+      this.view.showEmpty();
+      return {};
+    }
+    try {
+      if (selection.sync) await this.request("conversation:sync", selection.conversation);
+      await this.join();
+      this.view.clearError();
+      return {};
+    } catch (error) {
+      this.state = null;
+      this.view.showError(error);
+      return { error: { code: error.code, message: error.message } };
+    }
+  }
+
+  async leave() {
+    if (!this.state) return;
+    const conversationId = this.state.id;
+    this.state = null;
+    await this.request("conversation:leave", { conversationId }).catch(() => {});
+  }
+
+  async join() {
+    const conversationId = this.selection?.conversation.conversationId;
+    const joined = await this.request("conversation:join", { conversationId });
+    this.state = new ConversationState(joined);
+    this.render({ older: false });
+    this.flush();
+  }
+
+  /** After a reconnect: fetch what was missed, then send what was queued. */
+  async resume() {
+    const state = this.state;
+    if (!state) return;
+    try {
+      const joined = await this.request("conversation:join", { conversationId: state.id, afterMessageId: state.lastMessageId || undefined });
+      if (joined.missedComplete === false) this.state = new ConversationState(joined);
+      else {
+        state.conversation = joined.conversation;
+        state.members = new Map(joined.participants.map((p) => [p.id, p]));
+        state.me = joined.me;
+        state.merge([...joined.messages, ...(joined.missed || [])]);
+      }
+      this.render();
+      this.flush();
+    } catch (error) {
+      this.view.showError(error);
+    }
+  }
+
+  request(event, data) {
+    if (!this.connection) return Promise.reject({ code: "NOT_CONNECTED", message: "not connected yet" });
+    return this.connection.request(event, data);
+  }
+
+  render(how = {}) {
+    if (!this.state) return;
+    this.view.render(this.state, this.myId, this.outbox.visible(this.state.id), how);
+  }
+
+  /** The composer's Enter: ask the page's onSendMessage handlers (if any), then queue and send. */
+  async send(text) {
+    const state = this.state;
+    if (!state) return;
+    let message = { text, custom: {} };
+    if (this.interceptSend) {
+      const fallback = { cancel: false, ...message };
+      const decision = await this.bridge.request("sendMessage", { message: { ...message, conversationId: state.id } }, SEND_DECISION_TIMEOUT_MS, fallback);
+      if (decision.cancel) return;
+      message = { text: decision.text, custom: decision.custom || {} };
+    }
+    this.outbox.add(state.id, message.text, message.custom);
+    this.render({ older: false });
+    this.flush();
+  }
+
+  /** Send queued messages in order, one at a time; stop at the first that cannot be sent now. */
+  async flush() {
+    if (this.flushing || !this.state || !this.connection?.connected) return;
+    this.flushing = true;
+    try {
+      for (const item of this.outbox.queued(this.state.id)) {
+        const { conversationId, text, custom, idempotencyKey } = item;
+        try {
+          const { message } = await this.request("message:send", { conversationId, text, custom, idempotencyKey });
+          this.outbox.settle(idempotencyKey);
+          this.state?.merge([message]);
+        } catch (error) {
+          if (error.retry) break; // offline or no answer: the same key goes again after reconnecting
+          item.error = error;
+        }
+        this.render();
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  typing(isTyping) {
+    if (this.state) this.connection?.emit("typing", { conversationId: this.state.id, isTyping });
+  }
+
+  /** Scrolled to the top: load the page before the oldest message shown. */
+  async loadOlder() {
+    const state = this.state;
+    if (!state || !state.hasOlder || this.loadingOlder || !state.firstMessageId) return;
+    this.loadingOlder = true;
+    try {
+      const page = await this.request("messages:list", { conversationId: state.id, beforeMessageId: state.firstMessageId });
+      state.hasOlder = page.hasOlder;
+      state.merge(page.messages, true);
+      if (this.state === state) this.render({ older: true });
+    } catch (error) {
+      this.view.showError(error, true);
+    } finally {
+      this.loadingOlder = false;
+    }
+  }
+
+  /** Server events for the open conversation. */
+  liveHandlers() {
+    const mine = (data) => this.state && data.conversationId === this.state.id;
+    return {
+      "message:new": ({ message, idempotencyKey }) => {
+        if (!this.state || message.conversationId !== this.state.id) return;
+        if (idempotencyKey && message.senderId === this.myId) this.outbox.settle(idempotencyKey);
+        if (this.state.merge([message])) this.render();
+        this.state.setTyping(message.senderId, false);
+      },
+      "message:updated": ({ message }) => {
+        if (this.state && message.conversationId === this.state.id && this.state.merge([message])) this.render();
+      },
+      "message:deleted": (data) => {
+        if (mine(data) && this.state?.remove(data.messageId)) this.render();
+      },
+      "conversation:updated": ({ conversation }) => {
+        if (this.state && conversation.id === this.state.id) {
+          this.state.conversation = conversation;
+          this.render();
+        }
+      },
+      "conversation:deleted": (data) => {
+        if (!mine(data)) return;
+        this.state = null;
+        this.view.showError({ code: "CONVERSATION_DELETED", message: "This conversation was deleted." });
+      },
+      "participant:added": (data) => {
+        if (!mine(data)) return;
+        this.state?.members.set(data.user.id, { ...data.user, access: data.access, notify: data.notify });
+        this.render();
+      },
+      "participant:updated": (data) => this.updateMember(data),
+      "participant:removed": (data) => this.removeMember(data),
+      typing: (data) => {
+        if (!mine(data)) return;
+        this.state?.setTyping(data.userId, data.isTyping);
+        if (this.state) this.view.renderTyping(this.state, this.myId);
+      },
+    };
+  }
+
+  updateMember(data) {
+    const member = this.state?.members.get(data.userId);
+    if (!this.state || data.conversationId !== this.state.id || !member) return;
+    Object.assign(member, { access: data.access, notify: data.notify });
+    if (data.userId === this.myId) Object.assign(this.state.me, { access: data.access, notify: data.notify });
+    this.render();
+  }
+
+  removeMember(data) {
+    if (!this.state || data.conversationId !== this.state.id) return;
+    if (data.userId === this.myId) {
+      this.state = null;
+      this.view.showError({ code: "REMOVED", message: "You are no longer a participant of this conversation." });
+      return;
+    }
+    this.state.members.delete(data.userId);
+    this.render();
+  }
+}

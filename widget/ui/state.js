@@ -1,0 +1,83 @@
+// @ts-check
+/** One open conversation as the frame knows it: messages in order without duplicates, members, typing. */
+
+export class ConversationState {
+  /** @param {Record<string, any>} joined the `conversation:join` result */
+  constructor(joined) {
+    this.conversation = joined.conversation;
+    this.me = joined.me;
+    /** @type {Map<string, any>} */ this.members = new Map(joined.participants.map((p) => [p.id, p]));
+    /** @type {any[]} */ this.messages = [];
+    /** @type {Map<string, number>} */ this.typing = new Map();
+    this.hasOlder = !!joined.hasOlder;
+    this.merge(joined.messages);
+  }
+
+  get id() {
+    return this.conversation.id;
+  }
+
+  get lastMessageId() {
+    return this.messages.length ? this.messages[this.messages.length - 1].id : null;
+  }
+
+  get firstMessageId() {
+    return this.messages.length ? this.messages[0].id : null;
+  }
+
+  /**
+   * Add messages, some possibly seen before; returns whether anything changed. The server sends
+   * each batch in order; `older` batches go in front. The stable sort by time keeps that order
+   * among messages of the same millisecond.
+   */
+  merge(messages, older = false) {
+    const known = new Map(this.messages.map((m, i) => [m.id, i]));
+    const fresh = [];
+    let changed = false;
+    for (const message of messages) {
+      const index = known.get(message.id);
+      if (index === undefined) fresh.push(message);
+      else if (JSON.stringify(this.messages[index]) !== JSON.stringify(message)) {
+        this.messages[index] = message;
+        changed = true;
+      }
+    }
+    if (!fresh.length) return changed;
+    this.messages = older ? [...fresh, ...this.messages] : [...this.messages, ...fresh];
+    this.messages.sort((a, b) => a.createdAt - b.createdAt);
+    return true;
+  }
+
+  remove(messageId) {
+    const before = this.messages.length;
+    this.messages = this.messages.filter((m) => m.id !== messageId);
+    return this.messages.length !== before;
+  }
+
+  /** The sender's user data, when they are (still) a member. */
+  sender(message) {
+    return this.members.get(message.senderId) || null;
+  }
+
+  /** Who else is typing now (entries expire, in case a stop event was lost). */
+  typingNames(myId, now = Date.now()) {
+    const names = [];
+    for (const [userId, until] of this.typing) {
+      if (until < now) this.typing.delete(userId);
+      else if (userId !== myId) names.push(this.members.get(userId)?.name || "Someone");
+    }
+    return names;
+  }
+
+  setTyping(userId, isTyping, now = Date.now()) {
+    if (isTyping) this.typing.set(userId, now + 6000);
+    else this.typing.delete(userId);
+  }
+
+  /** The title: the subject, else the other members' names. */
+  title(myId) {
+    if (this.conversation.subject) return this.conversation.subject;
+    const others = [...this.members.values()].filter((m) => m.id !== myId).map((m) => m.name);
+    return others.join(", ") || "Chat";
+  }
+}
