@@ -45,6 +45,13 @@ class Client:
     async def next(self, event: str, timeout: float = 5) -> Any:
         return await asyncio.wait_for(self.received[event].get(), timeout)
 
+    async def next_where(self, event: str, predicate, timeout: float = 5) -> Any:
+        """The next `event` whose data satisfies `predicate` (earlier ones are skipped)."""
+        while True:
+            data = await self.next(event, timeout)
+            if predicate(data):
+                return data
+
     async def nothing(self, event: str, wait: float = 0.3) -> None:
         await asyncio.sleep(wait)
         assert self.received[event].empty(), f"unexpected {event}: {self.received[event].get_nowait()}"

@@ -205,7 +205,8 @@ async def test_read_marker_is_broadcast_and_shows_in_read_by(trio, api, group):
     alice, sebastian, _ = trio
     message = (await alice.call("message:send", {"conversationId": group, "text": "read me"}))["message"]
     assert await sebastian.call("conversation:read", {"conversationId": group, "messageId": message["id"]}) == {
-        "messageId": message["id"]
+        "messageId": message["id"],
+        "tracked": True,
     }
     marker = await alice.next("conversation:read")
     assert marker == {"conversationId": group, "userId": SEBASTIAN, "messageId": message["id"]}

@@ -13,8 +13,36 @@ def require_reader(is_participant: bool, conversation_id: str) -> None:
         )
 
 
-def require_sender(access: str | None, user_id: str, conversation_id: str) -> None:
-    """A message needs a sender with ReadWrite access; Read participants only read."""
+VIEWS = ("chatbox", "popup", "inbox")
+
+
+def require_guest_access(disallow_user_sync: bool, disallow_conversation_sync: bool, view: str) -> None:
+    """Guests need both browser-sync settings allowed, and only the Chatbox and the Popup take them."""
+    if view == "inbox":
+        raise Forbidden(
+            "the Inbox cannot open a conversation as a guest: use a Chatbox or a Popup for guest access",
+            code="GUEST_NOT_ALLOWED_IN_INBOX",
+        )
+    for disallowed, setting in (
+        (disallow_user_sync, "Disallow user synchronization via the browser"),
+        (disallow_conversation_sync, "Disallow conversation synchronization via the browser"),
+    ):
+        if disallowed:
+            raise Forbidden(
+                f'guest access needs browser synchronization, but this app has "{setting}" switched on',
+                code="GUEST_ACCESS_DISALLOWED",
+            )
+
+
+def shows_typing(role: str) -> bool:
+    """A guest's typing is never shown to anyone (guests still see others typing)."""
+    return role != "guest"
+
+
+def require_sender(access: str | None, user_id: str, conversation_id: str, is_guest: bool = False) -> None:
+    """A message needs a sender with ReadWrite access (guests always have it); Read participants only read."""
+    if access is None and is_guest:
+        return
     if access is None:
         raise Forbidden(
             f"user {user_id!r} is not a participant of conversation {conversation_id!r}",

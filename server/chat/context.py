@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from server.chat.events import Event, EventBus
+from server.chat.guests import GuestRegistry, LocalGuestRegistry
 from server.db.database import Database
 
 T = TypeVar("T")
@@ -16,6 +17,7 @@ T = TypeVar("T")
 class ChatContext:
     db: Database
     events: EventBus = dataclasses.field(default_factory=EventBus)
+    guests: GuestRegistry = dataclasses.field(default_factory=LocalGuestRegistry)
 
     async def write(self, fn: Callable[..., tuple[T, list[Event]]], *args: object) -> T:
         """Run a writing use case: `fn` returns (result, events); events go out after commit."""

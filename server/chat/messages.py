@@ -8,6 +8,7 @@ from server.chat import access, events, ids, lookup, serialize
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.events import Event
+from server.chat.guests import conversation_key
 from server.chat.validation import merge_custom, parse_limit, parse_message_batch, parse_message_edit
 from server.db.models import App, Conversation, Message, Participant, User
 
@@ -18,17 +19,20 @@ async def post_messages(ctx: ChatContext, app: App, conversation_id: str, data: 
     return await ctx.write(_send, app, conversation_id, batch, "rest")
 
 
-async def send_message(ctx: ChatContext, app: App, conversation_id: str, message: dict[str, Any]) -> dict[str, Any]:
-    """One parsed message (see `parse_new_message`) from a connected client; acknowledged after commit."""
-    [stored] = await ctx.write(_send, app, conversation_id, [message], "web")
+async def send_message(
+    ctx: ChatContext, app: App, conversation_id: str, message: dict[str, Any], member: str | None = None
+) -> dict[str, Any]:
+    """One parsed message from a connected client (`member`, which may hold a guest slot); after commit."""
+    is_guest = member is not None and await ctx.guests.is_admitted(conversation_key(app.app_id, conversation_id), member)
+    [stored] = await ctx.write(_send, app, conversation_id, [message], "web", is_guest)
     return stored
 
 
-def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: str):
+def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: str, is_guest: bool = False):
     conversation = lookup.find_conversation(app, conversation_id)
     stored, emitted = [], []
     for item in batch:
-        message, is_new = _store_one(app, conversation, item, origin)
+        message, is_new = _store_one(app, conversation, item, origin, is_guest)
         stored.append(message)
         if is_new:
             emitted.append(message)
@@ -36,18 +40,27 @@ def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: s
         _record_activity(conversation, emitted[-1])
     result = lookup.messages_json(conversation, [_reload(m) for m in stored])
     keys = {m.message_id: m.idempotency_key for m in emitted}
-    # The idempotency key rides along so the sending client can match its pending copy.
+    senders = {m.sender.user_id: serialize.public_user_json(m.sender) for m in emitted if m.sender_id}
+    # The idempotency key rides along so the sending client can match its pending copy; the
+    # sender's public data so that clients can name senders who are not members (guests).
     events_out = [
-        Event(events.MESSAGE_NEW, app.app_id, conversation_id, {"message": m, "idempotencyKey": keys[m["id"]]},
-              m["senderId"])
+        Event(
+            events.MESSAGE_NEW,
+            app.app_id,
+            conversation_id,
+            {"message": m, "idempotencyKey": keys[m["id"]], "sender": senders.get(m["senderId"])},
+            m["senderId"],
+        )
         for m in result
         if m["id"] in keys
     ]
     return result, events_out
 
 
-def _store_one(app: App, conversation: Conversation, item: dict[str, Any], origin: str) -> tuple[Message, bool]:
-    sender = _sender(app, conversation, item)
+def _store_one(
+    app: App, conversation: Conversation, item: dict[str, Any], origin: str, is_guest: bool
+) -> tuple[Message, bool]:
+    sender = _sender(app, conversation, item, is_guest)
     if item["idempotency_key"] is not None:
         earlier = _by_idempotency_key(conversation, sender, item["idempotency_key"])
         if earlier is not None:
@@ -73,12 +86,13 @@ def _store_one(app: App, conversation: Conversation, item: dict[str, Any], origi
     return message, True
 
 
-def _sender(app: App, conversation: Conversation, item: dict[str, Any]) -> User | None:
+def _sender(app: App, conversation: Conversation, item: dict[str, Any], is_guest: bool) -> User | None:
     if item["type"] == "SystemMessage":
         return None
     user = User.get_or_none((User.app == app.id) & (User.user_id == item["sender"]))
     participant = lookup.find_participant(conversation, user) if user else None
-    access.require_sender(participant.access if participant else None, item["sender"], conversation.conversation_id)
+    cid = conversation.conversation_id
+    access.require_sender(participant.access if participant else None, item["sender"], cid, is_guest and user is not None)
     return user
 
 
@@ -175,19 +189,26 @@ def _delete_message(app: App, conversation_id: str, message_id: str):
     return {}, [Event(events.MESSAGE_DELETED, app.app_id, conversation_id, data)]
 
 
-async def mark_read(ctx: ChatContext, app: App, conversation_id: str, user: User, message_id: str) -> dict:
-    """Move a participant's read marker forward to a message (never backwards)."""
-    return await ctx.write(_mark_read, app, conversation_id, user, message_id)
+async def mark_read(
+    ctx: ChatContext, app: App, conversation_id: str, user: User, message_id: str, member: str | None = None
+) -> dict:
+    """Move a participant's read marker forward to a message (never backwards). Guests have no unread
+    tracking: for them this stores nothing and answers `tracked: false`."""
+    is_guest = member is not None and await ctx.guests.is_admitted(conversation_key(app.app_id, conversation_id), member)
+    return await ctx.write(_mark_read, app, conversation_id, user, message_id, is_guest)
 
 
-def _mark_read(app: App, conversation_id: str, user: User, message_id: str):
+def _mark_read(app: App, conversation_id: str, user: User, message_id: str, is_guest: bool = False):
     conversation = lookup.find_conversation(app, conversation_id)
     participant = lookup.find_participant(conversation, user)
+    if participant is None and is_guest:
+        find_seq(conversation, message_id)
+        return {"messageId": message_id, "tracked": False}, []
     access.require_reader(participant is not None, conversation_id)
     seq = find_seq(conversation, message_id)
     if seq <= participant.last_read_seq:
-        return {"messageId": message_id}, []
+        return {"messageId": message_id, "tracked": True}, []
     Participant.update(last_read_seq=seq).where(Participant.id == participant.id).execute()
     data = {"conversationId": conversation_id, "userId": user.user_id, "messageId": message_id}
-    return {"messageId": message_id}, [Event(events.READ_MARKER, app.app_id, conversation_id, data, user.user_id)]
+    return {"messageId": message_id, "tracked": True}, [Event(events.READ_MARKER, app.app_id, conversation_id, data, user.user_id)]
 

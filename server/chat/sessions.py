@@ -78,60 +78,6 @@ def verify_identity(app: App, user_id: str, signature: Any) -> None:
         raise Unauthorized("the session's signature does not match its user", code="INVALID_SIGNATURE")
 
 
-async def join_conversation(ctx: ChatContext, session: Session, data: Any) -> dict[str, Any]:
-    """What a UI needs to show a conversation, plus every message after `afterMessageId` if given."""
-    data = require_object(data, "join")
-    conversation_id = parse_id(data.get("conversationId"), "conversationId")
-    after = data.get("afterMessageId")
-    after_id = parse_id(after, "afterMessageId") if after is not None else None
-    limit = parse_limit(data.get("limit"))
-    return await ctx.db.read(_join, session, conversation_id, after_id, limit)
-
-
-def _join(session: Session, conversation_id: str, after_id: str | None, limit: int) -> dict[str, Any]:
-    conversation = lookup.find_conversation(session.app, conversation_id)
-    rows = lookup.participant_rows(conversation)
-    me = next((p for p, u in rows if u.id == session.user.id), None)
-    require_reader(me is not None, conversation_id)
-    latest = messages.latest_messages(conversation, limit + 1)  # one extra tells whether there is more
-    page = latest[:limit][::-1]
-    result: dict[str, Any] = {
-        "conversation": lookup.conversation_view(conversation),
-        "participants": [{**serialize.public_user_json(u), **serialize.participation_json(p)} for p, u in rows],
-        "me": {**serialize.participation_json(me), "role": "participant"},
-        "messages": page,
-        "hasOlder": len(latest) > limit,
-    }
-    if after_id is not None:
-        result.update(_catch_up(conversation, after_id))
-    return result
-
-
-def _catch_up(conversation, after_id: str) -> dict[str, Any]:
-    try:
-        anchor = messages.find_seq(conversation, after_id)
-    except InvalidInput:  # the client's last message was deleted meanwhile: it must reload
-        return {"missed": [], "missedComplete": False}
-    missed = messages.messages_after(conversation, anchor, limits.MAX_CATCH_UP + 1)
-    return {"missed": missed[: limits.MAX_CATCH_UP], "missedComplete": len(missed) <= limits.MAX_CATCH_UP}
-
-
-async def older_messages(ctx: ChatContext, session: Session, data: Any) -> dict[str, Any]:
-    """A page of older messages for a UI scrolling up, oldest first."""
-    data = require_object(data, "messages:list")
-    conversation_id = parse_id(data.get("conversationId"), "conversationId")
-    before = parse_id(data.get("beforeMessageId"), "beforeMessageId")
-    limit = parse_limit(data.get("limit"))
-    return await ctx.db.read(_older, session, conversation_id, before, limit)
-
-
-def _older(session: Session, conversation_id: str, before_id: str, limit: int) -> dict[str, Any]:
-    conversation = lookup.find_conversation(session.app, conversation_id)
-    require_reader(lookup.find_participant(conversation, session.user) is not None, conversation_id)
-    older = messages.latest_messages(conversation, limit + 1, messages.find_seq(conversation, before_id))
-    return {"messages": older[:limit][::-1], "hasOlder": len(older) > limit}
-
-
 def parse_client_message(data: Any) -> tuple[str, dict[str, Any]]:
     """A `message:send` payload -> (conversation id, parsed message). The sender is the session's user."""
     data = require_object(data, "message")
@@ -140,12 +86,3 @@ def parse_client_message(data: Any) -> tuple[str, dict[str, Any]]:
     conversation_id = parse_id(data.get("conversationId"), "conversationId")
     fields = {k: v for k, v in data.items() if k != "conversationId"}
     return conversation_id, parse_new_message({**fields, "type": "UserMessage"})
-
-
-async def require_participant(ctx: ChatContext, session: Session, conversation_id: str) -> None:
-    await ctx.db.read(_require_participant, session, conversation_id)
-
-
-def _require_participant(session: Session, conversation_id: str) -> None:
-    conversation = lookup.find_conversation(session.app, conversation_id)
-    require_reader(lookup.find_participant(conversation, session.user) is not None, conversation_id)

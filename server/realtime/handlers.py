@@ -13,7 +13,7 @@ from typing import Any
 
 import socketio
 
-from server.chat import events, messages, sessions, sync
+from server.chat import access, events, joining, messages, sessions, sync
 from server.chat.context import ChatContext
 from server.chat.errors import ChatError, InvalidInput
 from server.chat.events import Event
@@ -51,7 +51,7 @@ SERVER_EVENTS = (
 @dataclasses.dataclass
 class Connection:
     session: Session
-    joined: set[str] = dataclasses.field(default_factory=set)
+    joined: dict[str, str] = dataclasses.field(default_factory=dict)  # conversation id -> role
 
 
 def _error(error: ChatError) -> dict[str, Any]:
@@ -82,7 +82,11 @@ class RealtimeHandlers:
         await self.sio.enter_room(sid, user_room(session.app_id, session.user_id))
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
-        self.connections.pop(sid, None)
+        """Also for dropped connections: every guest slot this connection held is freed."""
+        connection = self.connections.pop(sid, None)
+        if connection is not None:
+            for conversation_id in list(connection.joined):
+                await self._leave(sid, connection, conversation_id)
 
     def _guarded(self, handler: Callable[[Connection, str, Any], Awaitable[Any]]):
         """Answer every event: the handler's result, or its error as `{"error": ...}`."""
@@ -105,20 +109,26 @@ class RealtimeHandlers:
         return await sync.sync_conversation(self.chat, connection.session, data)
 
     async def on_conversation_join(self, connection: Connection, sid: str, data: Any) -> Any:
-        conversation_id = parse_id(require_object(data, "join").get("conversationId"), "conversationId")
-        room = conversation_room(connection.session.app_id, conversation_id)
-        # Check first: a socket enters a room only once it may read there. Then enter before
-        # reading, so nothing sent in between is missed (clients drop duplicates by id).
-        await sessions.require_participant(self.chat, connection.session, conversation_id)
-        await self.sio.enter_room(sid, room)
+        request = joining.parse_join(data)
+        conversation_id, session = request.conversation_id, connection.session
+        was_joined = conversation_id in connection.joined
+        # Admit first (participant, or guest holding a slot): a socket enters a room only once it may
+        # read there. Then enter before reading, so nothing sent in between is missed.
+        role = await joining.admit(self.chat, session, request, sid)
+        if self.connections.get(sid) is not connection:  # dropped while being admitted: give the slot back
+            await joining.release(self.chat, session, conversation_id, sid)
+            return {"error": {"code": "NOT_CONNECTED", "message": "the connection closed while joining"}}
+        if was_joined and connection.joined[conversation_id] != role:
+            await self._leave(sid, connection, conversation_id)  # e.g. a guest who became a participant
+            was_joined = False
+        await self.sio.enter_room(sid, conversation_room(session.app_id, conversation_id))
+        connection.joined[conversation_id] = role
         try:
-            result = await sessions.join_conversation(self.chat, connection.session, data)
+            return await joining.load(self.chat, session, request, role)
         except Exception:
-            if conversation_id not in connection.joined:
-                await self.sio.leave_room(sid, room)
+            if not was_joined:
+                await self._leave(sid, connection, conversation_id)
             raise
-        connection.joined.add(conversation_id)
-        return result
 
     async def on_conversation_leave(self, connection: Connection, sid: str, data: Any) -> Any:
         conversation_id = parse_id(require_object(data, "leave").get("conversationId"), "conversationId")
@@ -126,12 +136,12 @@ class RealtimeHandlers:
         return {}
 
     async def on_messages_list(self, connection: Connection, sid: str, data: Any) -> Any:
-        return await sessions.older_messages(self.chat, connection.session, data)
+        return await joining.older_messages(self.chat, connection.session, data, sid)
 
     async def on_message_send(self, connection: Connection, sid: str, data: Any) -> Any:
         conversation_id, message = sessions.parse_client_message(data)
         message["sender"] = connection.session.user_id
-        stored = await messages.send_message(self.chat, connection.session.app, conversation_id, message)
+        stored = await messages.send_message(self.chat, connection.session.app, conversation_id, message, sid)
         return {"message": stored}
 
     async def on_typing(self, connection: Connection, sid: str, data: Any) -> Any:
@@ -142,6 +152,8 @@ class RealtimeHandlers:
         is_typing = data.get("isTyping")
         if not isinstance(is_typing, bool):
             raise InvalidInput("isTyping must be true or false")
+        if not access.shows_typing(connection.joined[conversation_id]):
+            return {}
         session = connection.session
         payload = {"conversationId": conversation_id, "userId": session.user_id, "isTyping": is_typing}
         await self.sio.emit("typing", payload, room=conversation_room(session.app_id, conversation_id), skip_sid=sid)
@@ -152,7 +164,7 @@ class RealtimeHandlers:
         conversation_id = parse_id(data.get("conversationId"), "conversationId")
         message_id = parse_id(data.get("messageId"), "messageId")
         session = connection.session
-        return await messages.mark_read(self.chat, session.app, conversation_id, session.user, message_id)
+        return await messages.mark_read(self.chat, session.app, conversation_id, session.user, message_id, sid)
 
     async def forward(self, event: Event) -> None:
         """A committed change -> everyone in its conversation's room."""
@@ -166,15 +178,19 @@ class RealtimeHandlers:
     async def _remove_user(self, app_id: str, user_id: str, conversation_id: str) -> None:
         for sid, connection in list(self.connections.items()):
             session = connection.session
-            if session.app_id == app_id and session.user_id == user_id:
+            joined_as = connection.joined.get(conversation_id)
+            if session.app_id == app_id and session.user_id == user_id and joined_as == joining.PARTICIPANT:
                 await self._leave(sid, connection, conversation_id)
 
     async def _close(self, app_id: str, conversation_id: str) -> None:
         for sid, connection in list(self.connections.items()):
-            if connection.session.app_id == app_id:
-                connection.joined.discard(conversation_id)
+            if connection.session.app_id == app_id and conversation_id in connection.joined:
+                await self._leave(sid, connection, conversation_id)
+        await joining.drop_guests(self.chat, app_id, conversation_id)  # also slots held on other nodes
         await self.sio.close_room(conversation_room(app_id, conversation_id))
 
     async def _leave(self, sid: str, connection: Connection, conversation_id: str) -> None:
-        connection.joined.discard(conversation_id)
+        role = connection.joined.pop(conversation_id, None)
+        if role == joining.GUEST:
+            await joining.release(self.chat, connection.session, conversation_id, sid)
         await self.sio.leave_room(sid, conversation_room(connection.session.app_id, conversation_id))

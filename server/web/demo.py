@@ -50,5 +50,13 @@ async def demo_page(request: Request) -> Response:
     return demo_templates.TemplateResponse(request, "index.html", context)
 
 
+async def lobby_page(request: Request) -> Response:
+    return demo_templates.TemplateResponse(request, "lobby.html", {"snippet": loader_snippet(request)})
+
+
 def routes() -> list[Route | Mount]:
-    return [Route("/demo", demo_page), Mount("/demo", StaticFiles(directory=DEMO / "static"))]
+    return [
+        Route("/demo", demo_page),
+        Route("/demo/lobby", lobby_page),
+        Mount("/demo", StaticFiles(directory=DEMO / "static")),
+    ]

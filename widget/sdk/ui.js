@@ -34,13 +34,15 @@ export class UIBox {
   }
 
   selectionFor(conversation, options) {
+    if (typeof options !== "object") throw fail("INVALID_ARGUMENT", "select options must be an object like {asGuest: true}");
     if (conversation === null || conversation === undefined) {
       this.currentConversation = null;
       return { conversation: null };
     }
     if (conversation instanceof ConversationBuilder) {
+      // Always synced: that creates the conversation if needed (as the app's settings allow).
       this.currentConversation = conversation;
-      return { conversation: conversation.toSync(), sync: conversation.hasChanges(), asGuest: !!options.asGuest };
+      return { conversation: conversation.toSync(), sync: true, asGuest: !!options.asGuest };
     }
     const id = userId(conversation, "select: conversation id");
     this.currentConversation = { id };

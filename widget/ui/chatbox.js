@@ -9,7 +9,7 @@ const config = JSON.parse(/** @type {HTMLElement} */ (document.getElementById("p
 const bridge = new ParentBridge(config.parentOrigin);
 /** @type {ChatController} */
 let controller;
-const view = new ChatView(/** @type {HTMLElement} */ (document.getElementById("parley-chat")), {
+const view = new ChatView(/** @type {HTMLElement} */ (document.getElementById("parley-chat")), config.kind, {
   onSend: (text) => controller.send(text),
   onTyping: (isTyping) => controller.typing(isTyping),
   onNearTop: () => controller.loadOlder(),

@@ -85,7 +85,8 @@ export class ChatController {
 
   async join() {
     const conversationId = this.selection?.conversation.conversationId;
-    const joined = await this.request("conversation:join", { conversationId });
+    const asGuest = !!this.selection?.asGuest;
+    const joined = await this.request("conversation:join", { conversationId, asGuest, view: this.view.kind });
     this.state = new ConversationState(joined);
     this.render({ older: false });
     this.flush();
@@ -96,12 +97,18 @@ export class ChatController {
     const state = this.state;
     if (!state) return;
     try {
-      const joined = await this.request("conversation:join", { conversationId: state.id, afterMessageId: state.lastMessageId || undefined });
+      const joined = await this.request("conversation:join", {
+        conversationId: state.id,
+        afterMessageId: state.lastMessageId || undefined,
+        asGuest: !!this.selection?.asGuest,
+        view: this.view.kind,
+      });
       if (joined.missedComplete === false) this.state = new ConversationState(joined);
       else {
         state.conversation = joined.conversation;
         state.members = new Map(joined.participants.map((p) => [p.id, p]));
         state.me = joined.me;
+        state.addUsers(joined.users);
         state.merge([...joined.messages, ...(joined.missed || [])]);
       }
       this.render();
@@ -160,7 +167,8 @@ export class ChatController {
   }
 
   typing(isTyping) {
-    if (this.state) this.connection?.emit("typing", { conversationId: this.state.id, isTyping });
+    // A guest's typing is never shown to anyone (the server drops it too): do not send it.
+    if (this.state && this.state.me.role !== "guest") this.connection?.emit("typing", { conversationId: this.state.id, isTyping });
   }
 
   /** Scrolled to the top: load the page before the oldest message shown. */
@@ -171,6 +179,7 @@ export class ChatController {
     try {
       const page = await this.request("messages:list", { conversationId: state.id, beforeMessageId: state.firstMessageId });
       state.hasOlder = page.hasOlder;
+      state.addUsers(page.users);
       state.merge(page.messages, true);
       if (this.state === state) this.render({ older: true });
     } catch (error) {
@@ -184,8 +193,9 @@ export class ChatController {
   liveHandlers() {
     const mine = (data) => this.state && data.conversationId === this.state.id;
     return {
-      "message:new": ({ message, idempotencyKey }) => {
+      "message:new": ({ message, idempotencyKey, sender }) => {
         if (!this.state || message.conversationId !== this.state.id) return;
+        if (sender) this.state.addUsers({ [sender.id]: sender });
         if (idempotencyKey && message.senderId === this.myId) this.outbox.settle(idempotencyKey);
         if (this.state.merge([message])) this.render();
         this.state.setTyping(message.senderId, false);

@@ -28,7 +28,7 @@ export class Header {
     const photo = safeImageUrl(conversation.photoUrl);
     this.photo.replaceChildren(photo ? el("img", { class: "avatar avatar--large", src: photo, alt: "", referrerpolicy: "no-referrer" }) : avatar({ name: title }));
     const count = state.members.size;
-    this.subtitle.textContent = `${count} ${count === 1 ? "member" : "members"}`;
+    this.subtitle.textContent = `${count} ${count === 1 ? "member" : "members"}${state.isGuest ? " · you are a guest" : ""}`;
     this.toggle.textContent = `Members (${count})`;
     this.list.replaceChildren(...[...state.members.values()].map((member) => memberItem(member, myId)));
   }

@@ -60,7 +60,7 @@ function messageRow(message, sender, mine) {
   if (message.type === "SystemMessage") {
     return el("div", { class: "message message--system", "data-message-id": message.id }, el("p", { class: "message__text" }, richText(message.text)));
   }
-  const name = sender ? sender.name : "Former member";
+  const name = sender ? sender.name : "Someone";
   const time = el("time", { class: "message__time", datetime: new Date(message.createdAt).toISOString() }, timeOfDay(message.createdAt));
   const edited = message.editedAt ? el("span", { class: "message__edited" }, "(edited)") : null;
   return el(

@@ -7,6 +7,9 @@ export class ConversationState {
     this.conversation = joined.conversation;
     this.me = joined.me;
     /** @type {Map<string, any>} */ this.members = new Map(joined.participants.map((p) => [p.id, p]));
+    /** Senders who are not members (guests, former members), to name them. @type {Map<string, any>} */
+    this.users = new Map();
+    this.addUsers(joined.users);
     /** @type {any[]} */ this.messages = [];
     /** @type {Map<string, number>} */ this.typing = new Map();
     this.hasOlder = !!joined.hasOlder;
@@ -54,9 +57,17 @@ export class ConversationState {
     return this.messages.length !== before;
   }
 
-  /** The sender's user data, when they are (still) a member. */
+  addUsers(users) {
+    for (const [id, user] of Object.entries(users || {})) this.users.set(id, user);
+  }
+
+  /** The sender's user data: a member's, or a guest's or former member's when known. */
   sender(message) {
-    return this.members.get(message.senderId) || null;
+    return this.members.get(message.senderId) || this.users.get(message.senderId) || null;
+  }
+
+  get isGuest() {
+    return this.me.role === "guest";
   }
 
   /** Who else is typing now (entries expire, in case a stop event was lost). */

@@ -11,7 +11,8 @@ export class ChatView {
    * @param {HTMLElement} root
    * @param {{onSend: (text: string) => void, onTyping: (isTyping: boolean) => void, onNearTop: () => void}} actions
    */
-  constructor(root, actions) {
+  constructor(root, kind, actions) {
+    this.kind = kind;
     this.header = new Header();
     this.status = el("p", { class: "status", role: "status", "aria-live": "polite", hidden: true });
     this.notice = el("p", { class: "notice notice--error", role: "alert", hidden: true });

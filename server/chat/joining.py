@@ -1,0 +1,147 @@
+"""Opening a conversation in a UI: as a participant, or as a guest, and reading its history."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from server.chat import access, limits, lookup, messages, serialize
+from server.chat.context import ChatContext
+from server.chat.errors import InvalidInput
+from server.chat.guests import conversation_key, guest_limit_reached
+from server.chat.sessions import Session
+from server.chat.validation import parse_id, parse_limit, require_object
+from server.db.models import Conversation, User
+
+PARTICIPANT, GUEST = "participant", "guest"
+
+
+@dataclasses.dataclass(frozen=True)
+class JoinRequest:
+    conversation_id: str
+    after_id: str | None
+    limit: int
+    as_guest: bool
+    view: str
+
+
+def parse_join(data: Any) -> JoinRequest:
+    data = require_object(data, "conversation:join")
+    after = data.get("afterMessageId")
+    as_guest = data.get("asGuest", False)
+    if not isinstance(as_guest, bool):
+        raise InvalidInput("asGuest must be true or false")
+    view = data.get("view", "chatbox")
+    if view not in access.VIEWS:
+        raise InvalidInput(f"view must be one of {', '.join(access.VIEWS)}")
+    return JoinRequest(
+        conversation_id=parse_id(data.get("conversationId"), "conversationId"),
+        after_id=parse_id(after, "afterMessageId") if after is not None else None,
+        limit=parse_limit(data.get("limit")),
+        as_guest=as_guest,
+        view=view,
+    )
+
+
+async def admit(ctx: ChatContext, session: Session, request: JoinRequest, member: str) -> str:
+    """Decide how this connection (`member`) joins: PARTICIPANT or GUEST (holding a guest slot)."""
+    role, guest_limit = await ctx.db.read(_role, session, request)
+    if role == GUEST:
+        key = conversation_key(session.app_id, request.conversation_id)
+        if not await ctx.guests.admit(key, member, guest_limit):
+            raise guest_limit_reached(request.conversation_id, guest_limit)
+    return role
+
+
+def _role(session: Session, request: JoinRequest) -> tuple[str, int]:
+    app = lookup.find_app(session.app_id)  # settings as they are now
+    conversation = lookup.find_conversation(app, request.conversation_id)
+    if lookup.find_participant(conversation, session.user) is not None:
+        return PARTICIPANT, 0  # asGuest has no effect for a participant
+    if not request.as_guest:
+        access.require_reader(False, request.conversation_id)
+    access.require_guest_access(app.disallow_user_sync, app.disallow_conversation_sync, request.view)
+    return GUEST, app.guest_limit
+
+
+async def release(ctx: ChatContext, session: Session, conversation_id: str, member: str) -> None:
+    await ctx.guests.release(conversation_key(session.app_id, conversation_id), member)
+
+
+async def drop_guests(ctx: ChatContext, app_id: str, conversation_id: str) -> None:
+    await ctx.guests.drop(conversation_key(app_id, conversation_id))
+
+
+async def load(ctx: ChatContext, session: Session, request: JoinRequest, role: str) -> dict[str, Any]:
+    """What a UI needs to show the conversation, plus every message after `afterMessageId` if given."""
+    return await ctx.db.read(_load, session, request, role)
+
+
+def _load(session: Session, request: JoinRequest, role: str) -> dict[str, Any]:
+    conversation = lookup.find_conversation(session.app, request.conversation_id)
+    rows = lookup.participant_rows(conversation)
+    me = next((p for p, u in rows if u.id == session.user.id), None)
+    access.require_reader(me is not None or role == GUEST, request.conversation_id)
+    latest = messages.latest_messages(conversation, request.limit + 1)  # one extra tells whether there is more
+    page = latest[: request.limit][::-1]
+    members = [{**serialize.public_user_json(u), **serialize.participation_json(p)} for p, u in rows]
+    result: dict[str, Any] = {
+        "conversation": lookup.conversation_view(conversation),
+        "participants": members,
+        "me": _me(me, role),
+        "messages": page,
+        "hasOlder": len(latest) > request.limit,
+    }
+    if request.after_id is not None:
+        result.update(_catch_up(conversation, request.after_id))
+    result["users"] = other_senders(conversation, members, page + result.get("missed", []))
+    return result
+
+
+def _me(participant, role: str) -> dict[str, Any]:
+    if participant is not None:
+        return {**serialize.participation_json(participant), "role": PARTICIPANT}
+    return {"access": "ReadWrite", "notify": False, "role": GUEST}  # guests always have ReadWrite
+
+
+def _catch_up(conversation: Conversation, after_id: str) -> dict[str, Any]:
+    try:
+        anchor = messages.find_seq(conversation, after_id)
+    except InvalidInput:  # the client's last message was deleted meanwhile: it must reload
+        return {"missed": [], "missedComplete": False}
+    missed = messages.messages_after(conversation, anchor, limits.MAX_CATCH_UP + 1)
+    return {"missed": missed[: limits.MAX_CATCH_UP], "missedComplete": len(missed) <= limits.MAX_CATCH_UP}
+
+
+def other_senders(conversation: Conversation, members: list[dict], page: list[dict]) -> dict[str, dict]:
+    """Public data of senders who are not participants (guests, former members), to show their names."""
+    known = {m["id"] for m in members}
+    wanted = {m["senderId"] for m in page if m["senderId"] and m["senderId"] not in known}
+    if not wanted:
+        return {}
+    users = User.select().where((User.app == conversation.app_id) & (User.user_id.in_(wanted)))
+    return {u.user_id: serialize.public_user_json(u) for u in users}
+
+
+async def older_messages(ctx: ChatContext, session: Session, data: Any, member: str) -> dict[str, Any]:
+    """A page of older messages for a UI scrolling up, oldest first (participants and admitted guests)."""
+    data = require_object(data, "messages:list")
+    conversation_id = parse_id(data.get("conversationId"), "conversationId")
+    before = parse_id(data.get("beforeMessageId"), "beforeMessageId")
+    limit = parse_limit(data.get("limit"))
+    is_guest = await ctx.guests.is_admitted(conversation_key(session.app_id, conversation_id), member)
+    return await ctx.db.read(_older, session, conversation_id, before, limit, is_guest)
+
+
+def _older(session: Session, conversation_id: str, before_id: str, limit: int, is_guest: bool) -> dict[str, Any]:
+    conversation = lookup.find_conversation(session.app, conversation_id)
+    participant = lookup.find_participant(conversation, session.user)
+    access.require_reader(participant is not None or is_guest, conversation_id)
+    older = messages.latest_messages(conversation, limit + 1, messages.find_seq(conversation, before_id))
+    page = older[:limit][::-1]
+    members = [{"id": u.user_id} for _, u in lookup.participant_rows(conversation)]
+    return {"messages": page, "hasOlder": len(older) > limit, "users": other_senders(conversation, members, page)}
+
+
+async def is_guest(ctx: ChatContext, session: Session, conversation_id: str, member: str) -> bool:
+    return await ctx.guests.is_admitted(conversation_key(session.app_id, conversation_id), member)
