@@ -8,7 +8,7 @@ from server.chat import access, events, ids, lookup, serialize
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.events import Event
-from server.chat.validation import merge_custom, parse_conversation, parse_id, parse_limit
+from server.chat.validation import parse_conversation, parse_id, parse_limit
 from server.db.models import App, Conversation, Message, Participant, User
 
 JSON_LIST_FIELDS = ("welcome_messages",)
@@ -45,12 +45,7 @@ def get_or_create(app: App, conversation_id: str) -> tuple[Conversation, bool]:
 
 def apply_attributes(conversation: Conversation, fields: dict[str, Any]) -> bool:
     """Set subject, photoUrl, welcomeMessages, custom; returns whether anything was sent."""
-    for field, value in fields.items():
-        if field == "custom":
-            value = serialize.dumps(merge_custom(serialize.loads(conversation.custom, {}), value))
-        elif field in JSON_LIST_FIELDS:
-            value = serialize.dumps(value)
-        setattr(conversation, field, value)
+    serialize.store_fields(conversation, fields, JSON_LIST_FIELDS)
     if fields:
         conversation.save()
     return bool(fields)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from server.chat.validation import merge_custom
 from server.db.models import App, Conversation, Message, Participant, User
 
 
@@ -18,6 +19,16 @@ def dumps(value: Any) -> str | None:
 
 def notify_json(stored: str) -> bool | str:
     return {"true": True, "false": False}.get(stored, stored)
+
+
+def store_fields(row: Any, fields: dict[str, Any], json_lists: tuple[str, ...]) -> None:
+    """Set parsed fields on a row: `custom` changes merge into the stored object, lists become JSON."""
+    for field, value in fields.items():
+        if field == "custom":
+            value = dumps(merge_custom(loads(row.custom, {}), value))
+        elif field in json_lists:
+            value = dumps(value)
+        setattr(row, field, value)
 
 
 def app_json(app: App, with_secret: bool = False) -> dict[str, Any]:

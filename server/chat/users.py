@@ -7,7 +7,7 @@ from typing import Any
 from server.chat import ids, lookup, serialize, unreads
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
-from server.chat.validation import merge_custom, parse_id, parse_limit, parse_timestamp, parse_user
+from server.chat.validation import parse_id, parse_limit, parse_timestamp, parse_user
 from server.db.models import App, Conversation, Participant, User
 
 JSON_LIST_FIELDS = ("email", "phone")
@@ -31,12 +31,7 @@ def upsert_user(app: App, user_id: str, fields: dict[str, Any]) -> User:
         if not fields.get("name"):
             raise InvalidInput(f"user {user_id!r} does not exist yet; name is required to create it")
         user = User(app=app.id, user_id=user_id, created_at=ids.now_ms())
-    for field, value in fields.items():
-        if field == "custom":
-            value = serialize.dumps(merge_custom(serialize.loads(user.custom, {}), value))
-        elif field in JSON_LIST_FIELDS:
-            value = serialize.dumps(value)
-        setattr(user, field, value)
+    serialize.store_fields(user, fields, JSON_LIST_FIELDS)
     user.save()
     return user
 
