@@ -122,15 +122,9 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.serving import uvicorn_config
 
     settings = settings.replace(host=host or settings.host, port=port if port is not None else settings.port)
     print(f"Parley is serving on {settings.base_url} (demo: {settings.base_url}/demo)", flush=True)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        ws_per_message_deflate=False,  # compression costs ~36 KB and CPU per connection (PERFORMANCE.md)
-        proxy_headers=False,
-    )
+    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings.log_level)).run()
     return 0

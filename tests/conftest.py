@@ -18,6 +18,7 @@ import uvicorn
 from server.app import ParleyApp, create_app
 from server.chat import apps
 from server.config import Settings
+from server.serving import uvicorn_config
 
 
 def free_port() -> int:
@@ -44,10 +45,7 @@ class LiveServer:
 def serve(settings: Settings) -> Iterator[LiveServer]:
     """Run the app under uvicorn on its own thread and event loop until the block ends."""
     app = create_app(settings)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=settings.port, log_level="warning", ws_per_message_deflate=False
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", settings.port, "warning"))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -7,11 +7,11 @@ import hmac
 from hashlib import sha256
 from typing import Any
 
-from server.chat import limits, lookup, messages, serialize
+from server.chat import lookup, serialize
 from server.chat.access import require_reader
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput, NotFound, Unauthorized
-from server.chat.users import upsert_user
+from server.chat.users import JSON_LIST_FIELDS, upsert_user
 from server.chat.validation import parse_id, parse_limit, parse_new_message, parse_user, require_object
 from server.db.models import App, User
 
@@ -40,19 +40,34 @@ async def open_session(ctx: ChatContext, auth: Any) -> Session:
         fields = parse_user(me, user_id)
     else:
         user_id, fields = parse_id(me, "me"), None
-    return await ctx.db.write(_open_session, app_id, user_id, fields, auth.get("signature"))
+    signature = auth.get("signature")
+    # Most connections are returning users whose data has not changed: a read answers them
+    # without queueing behind the single writer.
+    session = await ctx.db.read(_open_session, app_id, user_id, fields, signature, False)
+    return session or await ctx.db.write(_open_session, app_id, user_id, fields, signature, True)
 
 
-def _open_session(app_id: str, user_id: str, fields: dict[str, Any] | None, signature: Any) -> Session:
+def _open_session(
+    app_id: str, user_id: str, fields: dict[str, Any] | None, signature: Any, may_write: bool
+) -> Session | None:
     app = lookup.find_app(app_id)
     verify_identity(app, user_id, signature)
+    user = User.get_or_none((User.app == app.id) & (User.user_id == user_id))
     if fields is None or app.disallow_user_sync:
         # With user sync disallowed the browser only names existing users; its data is not applied.
-        user = User.get_or_none((User.app == app.id) & (User.user_id == user_id))
         if user is None:
             raise unknown_user(app, user_id)
         return Session(app, user)
-    return Session(app, upsert_user(app, user_id, fields))
+    if user is not None and not _changes(user, fields):
+        return Session(app, user)
+    return Session(app, upsert_user(app, user_id, fields)) if may_write else None
+
+
+def _changes(user: User, fields: dict[str, Any]) -> bool:
+    """Would storing these browser-sent fields change the stored user?"""
+    candidate = User(**user.__data__)
+    serialize.store_fields(candidate, fields, JSON_LIST_FIELDS)
+    return candidate.__data__ != user.__data__
 
 
 def unknown_user(app: App, user_id: str) -> NotFound:

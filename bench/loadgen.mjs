@@ -1,0 +1,201 @@
+// Load generator for bench/run.py: N receivers in one room, one sender; burst, rate and ack phases.
+// Speaks Parley's Socket.IO protocol ("socketio" mode, also used for the python-socketio baseline)
+// or raw websocket text frames ("ws" mode, for the bare websockets baseline).
+// Every loop is bounded in count and time; it only connects to the URL it is given (127.0.0.1).
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+
+const require = createRequire(new URL("../widget/package.json", import.meta.url));
+const { io } = require("socket.io-client");
+const WebSocket = require("ws");
+
+const cfg = JSON.parse(process.argv[2]);
+const CLK_TCK = 100; // /proc/<pid>/stat ticks per second on Linux
+
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime + stime
+}
+function rssBytes(pid) {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => performance.now();
+function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+function summary(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99), max: sorted.at(-1) ?? null };
+}
+
+// --- receivers -------------------------------------------------------------------------------
+const state = { received: 0, latencies: null, drops: 0, phaseStart: 0, lastDelivery: 0 };
+
+function onDelivery(sentAt) {
+  const t = now();
+  state.received += 1;
+  state.lastDelivery = t;
+  if (state.latencies) state.latencies.push(t - sentAt);
+}
+
+function connectSocketIo(user, role) {
+  return new Promise((resolve, reject) => {
+    const socket = io(cfg.url, {
+      transports: ["websocket"], forceNew: true, reconnection: false, timeout: 60_000,
+      auth: { appId: cfg.appId, me: user },
+    });
+    const timer = setTimeout(() => reject(new Error(`connect timeout for ${user.id}`)), 120_000);
+    socket.on("connect_error", (error) => { clearTimeout(timer); reject(error); });
+    socket.on("connect", () => {
+      socket.emit("conversation:join", { conversationId: cfg.conversationId, asGuest: role === "guest" }, (reply) => {
+        clearTimeout(timer);
+        if (reply && reply.error) reject(new Error(JSON.stringify(reply.error)));
+        else resolve(socket);
+      });
+    });
+    socket.on("disconnect", () => { state.drops += 1; });
+    if (role === "guest") socket.on("message:new", (data) => onDelivery(Number(data.message.custom.t)));
+  });
+}
+
+function connectWs(index) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(cfg.url.replace("http", "ws") + "/", { perMessageDeflate: false });
+    ws.on("open", () => resolve(ws));
+    ws.on("error", reject);
+    ws.on("close", () => { state.drops += 1; });
+    if (index >= 0) ws.on("message", (raw) => onDelivery(JSON.parse(raw).t));
+  });
+}
+
+async function connectAll(n) {
+  const clients = [];
+  let next = 0;
+  async function worker() {
+    while (next < n) {
+      const i = next++;
+      clients.push(cfg.mode === "ws" ? await connectWs(i) : await connectSocketIo({ id: `guest-${i}`, name: `Guest ${i}` }, "guest"));
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(cfg.concurrency, n) }, worker));
+  return clients;
+}
+
+// --- sending -----------------------------------------------------------------------------------
+let sendSeq = 0;
+function sendOne(sender) {
+  const t = now();
+  const text = `message ${sendSeq++} ` + "x".repeat(cfg.padding);
+  if (cfg.mode === "ws") {
+    sender.send(JSON.stringify({ t, text }));
+    return Promise.resolve(0);
+  }
+  return new Promise((resolve) => {
+    sender.timeout(30_000).emit("message:send", { conversationId: cfg.conversationId, text, custom: { t: String(t) } }, (err, reply) => {
+      if (err || (reply && reply.error)) state.sendErrors = (state.sendErrors || 0) + 1;
+      resolve(now() - t);
+    });
+  });
+}
+
+async function waitForDeliveries(expected, timeoutMs) {
+  const deadline = now() + timeoutMs;
+  while (state.received < expected && now() < deadline) await sleep(20);
+}
+
+async function burstPhase(sender, n) {
+  state.received = 0;
+  state.latencies = [];
+  const cpu0 = cpuSeconds(cfg.serverPid);
+  const start = now();
+  const acks = [];
+  for (let i = 0; i < cfg.burst; i++) acks.push(sendOne(sender));
+  await Promise.all(acks);
+  const expected = n * cfg.burst;
+  await waitForDeliveries(expected, cfg.drainTimeoutMs);
+  const elapsed = (state.lastDelivery - start) / 1000;
+  const cpu = cpuSeconds(cfg.serverPid) - cpu0;
+  const result = {
+    messages: cfg.burst, expected, delivered: state.received, lost: expected - state.received,
+    seconds: elapsed, deliveriesPerSecond: state.received / elapsed,
+    serverCpuSeconds: cpu, cpuSecondsPer1000: (cpu / Math.max(1, state.received)) * 1000,
+    latencyMs: summary(state.latencies),
+  };
+  state.latencies = null;
+  return result;
+}
+
+async function ratePhase(sender, n) {
+  state.received = 0;
+  state.latencies = [];
+  const total = Math.round(cfg.rate * cfg.rateSeconds);
+  const interval = 1000 / cfg.rate;
+  const start = now();
+  const cpu0 = cpuSeconds(cfg.serverPid);
+  for (let i = 0; i < total; i++) {
+    const due = start + i * interval;
+    if (due > now()) await sleep(due - now());
+    sendOne(sender);
+  }
+  await waitForDeliveries(n * total, cfg.drainTimeoutMs);
+  const cpu = cpuSeconds(cfg.serverPid) - cpu0;
+  const result = { rate: cfg.rate, messages: total, expected: n * total, delivered: state.received, lost: n * total - state.received, serverCpuSeconds: cpu, latencyMs: summary(state.latencies) };
+  state.latencies = null;
+  return result;
+}
+
+async function ackPhase(sender) {
+  const total = Math.round(cfg.ackRate * cfg.ackSeconds);
+  const interval = 1000 / cfg.ackRate;
+  const start = now();
+  const pending = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + i * interval;
+    if (due > now()) await sleep(due - now());
+    pending.push(sendOne(sender));
+  }
+  return { rate: cfg.ackRate, messages: total, ackMs: summary(await Promise.all(pending)) };
+}
+
+async function main() {
+  const out = { mode: cfg.mode, clients: cfg.clients };
+  const rss0 = rssBytes(cfg.serverPid);
+  const t0 = now();
+  const receivers = await connectAll(cfg.clients);
+  out.connectSeconds = (now() - t0) / 1000;
+  const sender = cfg.mode === "ws" ? await connectWs(-1) : await connectSocketIo(cfg.sender, "participant");
+  await sleep(1000);
+  out.rssPerConnectionBytes = (rssBytes(cfg.serverPid) - rss0) / cfg.clients;
+  const idleCpu0 = cpuSeconds(cfg.serverPid);
+  const idleStart = now();
+  await sleep(cfg.idleSeconds * 1000);
+  out.idle = { seconds: cfg.idleSeconds, serverCoreFraction: (cpuSeconds(cfg.serverPid) - idleCpu0) / ((now() - idleStart) / 1000) };
+  out.burst = await burstPhase(sender, cfg.clients);
+  out.rate = await ratePhase(sender, cfg.clients);
+  if (cfg.mode !== "ws" && cfg.ackConversationId) {
+    for (const socket of receivers) socket.off("message:new");
+    const ackSender = await new Promise((resolve, reject) => {
+      const s = io(cfg.url, { transports: ["websocket"], forceNew: true, reconnection: false, auth: { appId: cfg.appId, me: cfg.sender } });
+      s.on("connect_error", reject);
+      s.on("connect", () => resolve(s));
+    });
+    const saved = cfg.conversationId;
+    cfg.conversationId = cfg.ackConversationId;
+    out.ack = await ackPhase(ackSender);
+    cfg.conversationId = saved;
+    ackSender.close();
+  }
+  out.drops = state.drops;
+  out.sendErrors = state.sendErrors || 0;
+  process.stdout.write(JSON.stringify(out) + "\n");
+  for (const client of receivers) cfg.mode === "ws" ? client.terminate() : client.close();
+  cfg.mode === "ws" ? sender.terminate() : sender.close();
+  setTimeout(() => process.exit(0), 200);
+}
+
+setTimeout(() => { process.stderr.write("loadgen: overall time limit reached\n"); process.exit(3); }, cfg.maxSeconds * 1000);
+main().catch((error) => { process.stderr.write(`loadgen: ${error.stack || error}\n`); process.exit(2); });

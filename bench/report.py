@@ -1,0 +1,62 @@
+"""The benchmark's table: every figure, and its ratio to stock python-socketio where it is a rate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+BASELINE = "python-socketio"
+
+
+def _get(result: dict, path: str) -> Any:
+    value: Any = result
+    for key in path.split("."):
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+ROWS = (
+    ("time to connect all (s)", "connectSeconds", "{:.1f}"),
+    ("burst deliveries/s", "burst.deliveriesPerSecond", "{:,.0f}"),
+    ("burst lost", "burst.lost", "{}"),
+    ("burst latency p99 (ms)", "burst.latencyMs.p99", "{:,.0f}"),
+    ("server CPU-s per 1,000 deliveries", "burst.cpuSecondsPer1000", "{:.4f}"),
+    ("rate-phase p50 (ms)", "rate.latencyMs.p50", "{:.1f}"),
+    ("rate-phase p95 (ms)", "rate.latencyMs.p95", "{:.1f}"),
+    ("rate-phase p99 (ms)", "rate.latencyMs.p99", "{:.1f}"),
+    ("rate-phase lost", "rate.lost", "{}"),
+    ("connections dropped", "drops", "{}"),
+    ("RSS per connection (KB)", "rssPerConnectionBytes", "{:.1f}", 1 / 1024),
+    ("idle CPU (% of a core)", "idle.serverCoreFraction", "{:.1f}", 100),
+    ("send ack p99 (ms)", "ack.ackMs.p99", "{:.1f}"),
+)
+
+
+def _cell(result: dict, path: str, fmt: str, scale: float) -> str:
+    if "error" in result:
+        return "error"
+    value = _get(result, path)
+    return "-" if value is None else fmt.format(value * scale)
+
+
+def print_table(report: dict) -> None:
+    stacks = report["stacks"]
+    names = list(stacks)
+    clients = report["settings"].get("clients")
+    print(f"\n{clients} clients in one room; {report['machine']['cpu']} ({report['machine']['cores']} cores)\n")
+    print(f"{'':36}" + "".join(f"{n:>18}" for n in names))
+    for label, path, fmt, *scale in ROWS:
+        cells = [_cell(stacks[n], path, fmt, scale[0] if scale else 1) for n in names]
+        print(f"{label:36}" + "".join(f"{c:>18}" for c in cells))
+    base = _get(stacks.get(BASELINE, {}), "burst.deliveriesPerSecond")
+    if base:
+        ratios = [_get(stacks[n], "burst.deliveriesPerSecond") for n in names]
+        print(f"{'burst vs python-socketio':36}" + "".join(f"{(r / base if r else 0):>17.1f}x" for r in ratios))
+    for name, result in stacks.items():
+        if "error" in result:
+            print(f"\n{name}: {result['error']}")
+    history = report.get("history")
+    if history:
+        print(f"\nlatest 50 of {history['messages']:,} messages: p50 {history['p50Ms']:.2f} ms, "
+              f"p99 {history['p99Ms']:.2f} ms (server time, {history['runs']} runs)")

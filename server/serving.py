@@ -1,0 +1,24 @@
+"""How Parley runs under uvicorn: one place, used by `parley serve` and by the test servers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+
+UVICORN_OPTIONS: dict[str, Any] = {
+    # The sans-I/O websocket protocol keeps per-connection state small, and lets the fan-out
+    # manager write frames straight to a connection's transport (server/realtime/fanout.py).
+    "ws": "websockets-sansio",
+    # Compression costs ~36 KB and CPU per connection (PERFORMANCE.md, finding 1).
+    "ws_per_message_deflate": False,
+    # Engine.IO runs its own heartbeat; websocket-level pings would double the idle work.
+    "ws_ping_interval": None,
+    "loop": "uvloop",
+    "http": "httptools",
+    "proxy_headers": False,
+}
+
+
+def uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, **UVICORN_OPTIONS)
