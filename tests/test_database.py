@@ -27,6 +27,7 @@ from server.chat import apps, conversations, lookup, messages, users
 from server.chat.context import ChatContext
 from server.chat.errors import Forbidden
 from server.chat.events import Event
+from server.db import queries
 from server.db.database import SQLITE_PRAGMAS, Database, DatabaseURLError, open_database
 from server.db.models import MODELS, App, Conversation, Message, User
 
@@ -570,8 +571,7 @@ async def test_latest_messages_use_conversation_index_without_sorting(databases,
         return convs
 
     conversation = (await db.write(seed))[7]
-    query = lookup.message_query(conversation).order_by(Message.seq.desc()).limit(50)
-    sql, params = query.sql()
+    sql, params = await db.read(lambda: queries.LATEST.sql(conversation=conversation.id, limit=50))
 
     def plan() -> list[str]:
         return [row[3] for row in db.peewee.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
@@ -592,7 +592,7 @@ async def test_latest_messages_use_conversation_index_without_sorting(databases,
         assert not any("TEMP B-TREE" in s for s in steps), (stage, steps)
         await db.write(lambda: db.peewee.execute_sql("ANALYZE"))
 
-    rows = await db.read(lambda: list(query))
+    rows = await db.read(lambda: queries.LATEST.rows(conversation=conversation.id, limit=50))
     assert len(rows) == 50
     assert [r.seq for r in rows] == sorted((r.seq for r in rows), reverse=True)
     assert {r.conversation_id for r in rows} == {conversation.id}

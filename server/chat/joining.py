@@ -85,8 +85,9 @@ def _load(session: Session, request: JoinRequest, role: str) -> dict[str, Any]:
     latest = messages.latest_messages(conversation, request.limit + 1)  # one extra tells whether there is more
     page = latest[: request.limit][::-1]
     members = [{**serialize.public_user_json(u), **serialize.participation_json(p)} for p, u in rows]
+    participations = {u.user_id: serialize.participation_json(p) for p, u in rows}
     result: dict[str, Any] = {
-        "conversation": lookup.conversation_view(conversation),
+        "conversation": serialize.conversation_json(conversation, participations, latest[0] if latest else None),
         "participants": members,
         "me": _me(me, role),
         "messages": page,
@@ -119,7 +120,7 @@ def other_senders(conversation: Conversation, members: list[dict], page: list[di
     wanted = {m["senderId"] for m in page if m["senderId"] and m["senderId"] not in known}
     if not wanted:
         return {}
-    users = User.select().where((User.app == conversation.app_id) & (User.user_id.in_(wanted)))
+    users = User.select().where((User.app == conversation.app_id) & (User.user_id.in_(sorted(wanted))))
     return {u.user_id: serialize.public_user_json(u) for u in users}
 
 

@@ -1,83 +1,82 @@
-"""Synchronous lookups used inside database worker threads by the use-case modules."""
+"""Synchronous lookups used inside database worker threads by the use-case modules.
+
+They run the compiled hot-path queries of `server.db.queries`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from peewee import JOIN
-
 from server.chat import access, serialize
 from server.chat.errors import NotFound
+from server.db import queries
 from server.db.models import App, Conversation, Message, Participant, User
 
 
 def find_app(app_id: str) -> App:
-    app = App.get_or_none(App.app_id == app_id)
+    app = queries.APP.first(app_id=app_id)
     if app is None:
         raise NotFound(f"no app with id {app_id!r}", code="APP_NOT_FOUND")
     return app
 
 
+def user_or_none(app: App, user_id: str) -> User | None:
+    return queries.USER.first(app=app.id, user_id=user_id)
+
+
 def find_user(app: App, user_id: str) -> User:
-    user = User.get_or_none((User.app == app.id) & (User.user_id == user_id))
+    user = user_or_none(app, user_id)
     if user is None:
         raise NotFound(f"no user with id {user_id!r}", code="USER_NOT_FOUND")
     return user
 
 
 def find_conversation(app: App, conversation_id: str) -> Conversation:
-    conversation = Conversation.get_or_none(
-        (Conversation.app == app.id) & (Conversation.conversation_id == conversation_id)
-    )
+    conversation = queries.CONVERSATION.first(app=app.id, conversation_id=conversation_id)
     if conversation is None:
         raise NotFound(f"no conversation with id {conversation_id!r}", code="CONVERSATION_NOT_FOUND")
     return conversation
 
 
 def find_participant(conversation: Conversation, user: User) -> Participant | None:
-    return Participant.get_or_none((Participant.conversation == conversation.id) & (Participant.user == user.id))
+    return queries.PARTICIPANT.first(conversation=conversation.id, user=user.id)
 
 
 def find_message(conversation: Conversation, message_id: str) -> Message:
-    message = message_query(conversation).where(Message.message_id == message_id).first()
+    message = queries.MESSAGE_BY_ID.first(conversation=conversation.id, message_id=message_id)
     if message is None:
         raise NotFound(f"no message with id {message_id!r} in this conversation", code="MESSAGE_NOT_FOUND")
     return message
 
 
-def message_query(conversation: Conversation):
-    """A conversation's messages, each with `sender_uid` (the sender's public id) attached."""
-    return (
-        Message.select(Message, User.user_id.alias("sender_uid"))
-        .join(User, JOIN.LEFT_OUTER, on=(Message.sender == User.id))
-        .where(Message.conversation == conversation.id)
-        .objects()
-    )
-
-
 def participant_rows(conversation: Conversation) -> list[tuple[Participant, User]]:
-    query = (
-        Participant.select(Participant, User)
-        .join(User)
-        .where(Participant.conversation == conversation.id)
-        .order_by(Participant.id)
-    )
-    return [(p, p.user) for p in query]
+    """Each participation with its user, in the order they joined."""
+    rows = []
+    for user in queries.MEMBERS.rows(conversation=conversation.id):
+        participant = Participant(
+            id=user.p_id,
+            conversation=conversation.id,
+            user=user.id,
+            access=user.p_access,
+            notify=user.p_notify,
+            last_read_seq=user.p_last_read_seq,
+            joined_at=user.p_joined_at,
+            last_activity_at=user.p_last_activity_at,
+        )
+        rows.append((participant, user))
+    return rows
 
 
 def participant_reads(conversation: Conversation) -> list[tuple[str, int]]:
-    query = (
-        Participant.select(User.user_id, Participant.last_read_seq)
-        .join(User)
-        .where(Participant.conversation == conversation.id)
-        .order_by(Participant.id)
-        .tuples()
-    )
-    return list(query)
+    return queries.READS.tuples(conversation=conversation.id)
 
 
-def messages_json(conversation: Conversation, messages: list[Message]) -> list[dict[str, Any]]:
-    reads = participant_reads(conversation) if messages else []
+def messages_json(
+    conversation: Conversation, messages: list[Message], reads: list[tuple[str, int]] | None = None
+) -> list[dict[str, Any]]:
+    """Messages (with `sender_uid`) in the public shape; `reads` (participant_reads) if already known."""
+    if reads is None:
+        reads = participant_reads(conversation) if messages else []
     return [
         serialize.message_json(
             m, conversation.conversation_id, m.sender_uid, access.read_by(m.seq, m.sender_uid, reads)
@@ -86,11 +85,14 @@ def messages_json(conversation: Conversation, messages: list[Message]) -> list[d
     ]
 
 
-def last_message_json(conversation: Conversation) -> dict[str, Any] | None:
-    latest = list(message_query(conversation).order_by(Message.seq.desc()).limit(1))
-    return messages_json(conversation, latest)[0] if latest else None
+def last_message_json(conversation: Conversation, reads: list[tuple[str, int]] | None = None) -> dict[str, Any] | None:
+    latest = queries.LATEST.rows(conversation=conversation.id, limit=1)
+    return messages_json(conversation, latest, reads)[0] if latest else None
 
 
-def conversation_view(conversation: Conversation) -> dict[str, Any]:
-    participants = {u.user_id: serialize.participation_json(p) for p, u in participant_rows(conversation)}
-    return serialize.conversation_json(conversation, participants, last_message_json(conversation))
+def conversation_view(conversation: Conversation, rows: list[tuple[Participant, User]] | None = None) -> dict[str, Any]:
+    """The public conversation object; pass `rows` (participant_rows) if already loaded."""
+    rows = participant_rows(conversation) if rows is None else rows
+    participants = {u.user_id: serialize.participation_json(p) for p, u in rows}
+    reads = [(u.user_id, p.last_read_seq) for p, u in rows]
+    return serialize.conversation_json(conversation, participants, last_message_json(conversation, reads))

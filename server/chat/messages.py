@@ -10,6 +10,7 @@ from server.chat.errors import InvalidInput
 from server.chat.events import Event
 from server.chat.guests import conversation_key
 from server.chat.validation import merge_custom, parse_limit, parse_message_batch, parse_message_edit
+from server.db import queries
 from server.db.models import App, Conversation, Message, Participant, User
 
 
@@ -30,44 +31,35 @@ async def send_message(
 
 def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: str, is_guest: bool = False):
     conversation = lookup.find_conversation(app, conversation_id)
-    stored, emitted = [], []
+    stored: list[Message] = []
+    new: dict[int, tuple[User | None, str | None]] = {}  # seq -> (sender, idempotency key) of new messages
     for item in batch:
-        message, is_new = _store_one(app, conversation, item, origin, is_guest)
-        stored.append(message)
-        if is_new:
-            emitted.append(message)
-    if emitted:
-        _record_activity(conversation, emitted[-1])
-    result = lookup.messages_json(conversation, [_reload(m) for m in stored])
-    keys = {m.message_id: m.idempotency_key for m in emitted}
-    senders = {m.sender.user_id: serialize.public_user_json(m.sender) for m in emitted if m.sender_id}
-    # The idempotency key rides along so the sending client can match its pending copy; the
-    # sender's public data so that clients can name senders who are not members (guests).
-    events_out = [
-        Event(
-            events.MESSAGE_NEW,
-            app.app_id,
-            conversation_id,
-            {"message": m, "idempotencyKey": keys[m["id"]], "sender": senders.get(m["senderId"])},
-            m["senderId"],
-        )
-        for m in result
-        if m["id"] in keys
-    ]
-    return result, events_out
-
-
-def _store_one(
-    app: App, conversation: Conversation, item: dict[str, Any], origin: str, is_guest: bool
-) -> tuple[Message, bool]:
-    sender = _sender(app, conversation, item, is_guest)
-    if item["idempotency_key"] is not None:
+        sender = _sender(app, conversation, item, is_guest)
         earlier = _by_idempotency_key(conversation, sender, item["idempotency_key"])
         if earlier is not None:
-            return earlier, False
+            stored.append(earlier)
+            continue
+        seq, created_at = _store_one(conversation, sender, item, origin)
+        new[seq] = (sender, item["idempotency_key"])
+        stored.append(queries.MESSAGE_BY_SEQ.first(seq=seq))
+    if new:
+        _record_activity(conversation, created_at)
+    result = lookup.messages_json(conversation, stored)
+    return result, [_new_message_event(app, conversation_id, m, *new[s.seq]) for m, s in zip(result, stored) if s.seq in new]
+
+
+def _new_message_event(app: App, conversation_id: str, message: dict, sender: User | None, key: str | None) -> Event:
+    # The idempotency key rides along so the sending client can match its pending copy; the
+    # sender's public data so that clients can name senders who are not members (guests).
+    data = {"message": message, "idempotencyKey": key, "sender": serialize.public_user_json(sender) if sender else None}
+    return Event(events.MESSAGE_NEW, app.app_id, conversation_id, data, message["senderId"])
+
+
+def _store_one(conversation: Conversation, sender: User | None, item: dict[str, Any], origin: str) -> tuple[int, int]:
     if item["referenced_message_id"] is not None:
         lookup.find_message(conversation, item["referenced_message_id"])
-    message = Message.create(
+    created_at = ids.now_ms()
+    seq = queries.INSERT_MESSAGE.insert(
         message_id=ids.new_message_id(),
         conversation=conversation.id,
         sender=sender.id if sender else None,
@@ -75,44 +67,38 @@ def _store_one(
         text=item["text"],
         custom=serialize.dumps(item["custom"]),
         origin=origin,
-        created_at=ids.now_ms(),
+        created_at=created_at,
         referenced_message_id=item["referenced_message_id"],
         idempotency_key=item["idempotency_key"],
     )
     if sender is not None:  # your own message is read by you
-        Participant.update(last_read_seq=message.seq).where(
-            (Participant.conversation == conversation.id) & (Participant.user == sender.id)
-        ).execute()
-    return message, True
+        queries.READ_UP_TO.execute(seq=seq, conversation=conversation.id, user=sender.id)
+    return seq, created_at
 
 
 def _sender(app: App, conversation: Conversation, item: dict[str, Any], is_guest: bool) -> User | None:
     if item["type"] == "SystemMessage":
         return None
-    user = User.get_or_none((User.app == app.id) & (User.user_id == item["sender"]))
+    user = lookup.user_or_none(app, item["sender"])
     participant = lookup.find_participant(conversation, user) if user else None
     cid = conversation.conversation_id
     access.require_sender(participant.access if participant else None, item["sender"], cid, is_guest and user is not None)
     return user
 
 
-def _by_idempotency_key(conversation: Conversation, sender: User | None, key: str) -> Message | None:
-    sender_clause = Message.sender.is_null() if sender is None else (Message.sender == sender.id)
-    return Message.get_or_none(
-        (Message.conversation == conversation.id) & sender_clause & (Message.idempotency_key == key)
-    )
+def _by_idempotency_key(conversation: Conversation, sender: User | None, key: str | None) -> Message | None:
+    if key is None:
+        return None
+    if sender is None:
+        earlier = queries.SYSTEM_BY_IDEMPOTENCY_KEY.first(conversation=conversation.id, key=key)
+    else:
+        earlier = queries.BY_IDEMPOTENCY_KEY.first(conversation=conversation.id, sender=sender.id, key=key)
+    return queries.MESSAGE_BY_SEQ.first(seq=earlier.seq) if earlier else None
 
 
-def _reload(message: Message) -> Message:
-    return lookup.message_query(message.conversation).where(Message.seq == message.seq).get()
-
-
-def _record_activity(conversation: Conversation, latest: Message) -> None:
-    conversation.last_message_at = latest.created_at
-    conversation.save(only=[Conversation.last_message_at])
-    Participant.update(last_activity_at=latest.created_at).where(
-        Participant.conversation == conversation.id
-    ).execute()
+def _record_activity(conversation: Conversation, at: int) -> None:
+    queries.CONVERSATION_ACTIVITY.execute(at=at, conversation=conversation.id)
+    queries.PARTICIPANTS_ACTIVITY.execute(at=at, conversation=conversation.id)
 
 
 async def list_messages(ctx: ChatContext, app: App, conversation_id: str, query: dict[str, Any]) -> dict[str, Any]:
@@ -129,20 +115,20 @@ def _list_messages(app: App, conversation_id: str, limit: int, starting_after: s
 
 def latest_messages(conversation: Conversation, limit: int, before_seq: int | None = None) -> list[dict[str, Any]]:
     """The newest `limit` messages (older than `before_seq` if given), newest first."""
-    query = lookup.message_query(conversation)
-    if before_seq is not None:
-        query = query.where(Message.seq < before_seq)
-    return lookup.messages_json(conversation, list(query.order_by(Message.seq.desc()).limit(limit)))
+    if before_seq is None:
+        rows = queries.LATEST.rows(conversation=conversation.id, limit=limit)
+    else:
+        rows = queries.LATEST_BEFORE.rows(conversation=conversation.id, before=before_seq, limit=limit)
+    return lookup.messages_json(conversation, rows)
 
 
 def messages_after(conversation: Conversation, after_seq: int, limit: int) -> list[dict[str, Any]]:
     """Messages newer than `after_seq`, oldest first (catch-up after a reconnect)."""
-    query = lookup.message_query(conversation).where(Message.seq > after_seq)
-    return lookup.messages_json(conversation, list(query.order_by(Message.seq).limit(limit)))
+    return lookup.messages_json(conversation, queries.AFTER.rows(conversation=conversation.id, after=after_seq, limit=limit))
 
 
 def find_seq(conversation: Conversation, message_id: str) -> int:
-    row = Message.get_or_none((Message.conversation == conversation.id) & (Message.message_id == message_id))
+    row = queries.SEQ_OF.first(conversation=conversation.id, message_id=message_id)
     if row is None:
         raise InvalidInput(f"no message with id {message_id!r} in this conversation", code="UNKNOWN_CURSOR")
     return row.seq

@@ -52,7 +52,7 @@ def _open_session(
 ) -> Session | None:
     app = lookup.find_app(app_id)
     verify_identity(app, user_id, signature)
-    user = User.get_or_none((User.app == app.id) & (User.user_id == user_id))
+    user = lookup.user_or_none(app, user_id)
     if fields is None or app.disallow_user_sync:
         # With user sync disallowed the browser only names existing users; its data is not applied.
         if user is None:
