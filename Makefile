@@ -3,7 +3,7 @@ UV := python3 -m uv
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: setup run test clean
+.PHONY: setup run test bench clean
 
 setup: .venv/.parley-synced widget/node_modules/.parley-installed
 
@@ -27,3 +27,8 @@ test: setup
 
 clean:
 	rm -rf .venv widget/node_modules
+
+# The super group benchmark (not part of `make test`): Parley, stock python-socketio and bare
+# websockets with 10,000 clients in one room; prints a table and writes bench/results/*.json.
+bench: setup
+	$(UV) run --no-sync python bench/run.py $(BENCH_ARGS)

@@ -29,7 +29,9 @@ import httpx
 BENCH = pathlib.Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
-STACKS = ("parley", "python-socketio", "websockets")
+STACKS = ("parley", "python-socketio", "websockets", "parley-lean")
+# "parley-lean": Parley again, its receivers a minimal client of the same protocol (loadgen.mjs):
+# separates what the server does from what socket.io-client costs on the generator's one core.
 SENDER = {"id": "bench-sender", "name": "Sender"}
 
 
@@ -85,7 +87,9 @@ def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> 
 
 @contextlib.contextmanager
 def server_process(command: list[str], port: int, env: dict[str, str]) -> Iterator[subprocess.Popen]:
-    process = subprocess.Popen(pinned(0, command), env=env, preexec_fn=raise_fd_limit, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        pinned(0, command), env=env, preexec_fn=raise_fd_limit, stdout=subprocess.DEVNULL, cwd=ROOT
+    )
     try:
         wait_for_port(port, process)
         yield process
@@ -142,15 +146,16 @@ def overall_limit(args: argparse.Namespace) -> float:
 def measure(stack: str, args: argparse.Namespace, workdir: pathlib.Path) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    if stack == "parley":
-        env = parley_env(workdir / "parley.db")
+    if stack.startswith("parley"):
+        env = parley_env(workdir / f"{stack}.db")
         command = [sys.executable, "-m", "server", "serve", "--port", str(port)]
     else:
         env = dict(os.environ)
         script = "baseline_socketio.py" if stack == "python-socketio" else "baseline_websockets.py"
         command = [sys.executable, str(BENCH / script), str(port)]
     with server_process(command, port, env) as process:
-        extra = prepare_parley(url, env, args.clients) if stack == "parley" else {}
+        extra = prepare_parley(url, env, args.clients) if stack.startswith("parley") else {}
+        extra["lean"] = stack == "parley-lean"
         mode = "ws" if stack == "websockets" else "socketio"
         return run_loadgen(loadgen_config(args, url, process.pid, mode, extra), overall_limit(args) + 30)
 

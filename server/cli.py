@@ -122,9 +122,10 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
     import uvicorn
 
     from server.app import create_app
-    from server.serving import uvicorn_config
+    from server.serving import tune_gc, uvicorn_config
 
     settings = settings.replace(host=host or settings.host, port=port if port is not None else settings.port)
     print(f"Parley is serving on {settings.base_url} (demo: {settings.base_url}/demo)", flush=True)
+    tune_gc()
     uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings.log_level)).run()
     return 0

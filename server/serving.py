@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import uvicorn
@@ -22,3 +23,14 @@ UVICORN_OPTIONS: dict[str, Any] = {
 
 def uvicorn_config(app: Any, host: str, port: int, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, **UVICORN_OPTIONS)
+
+
+def tune_gc() -> None:
+    """Collect the young generation every 100,000 allocations instead of every 700.
+
+    With thousands of connections alive, each collection that reaches the older generations walks
+    hundreds of thousands of long-lived objects; measured at 10,000 idle guests this halves idle CPU
+    and cuts CPU per broadcast delivery by more than half (docs/performance.md). Cyclic garbage
+    waits a little longer; everything else is still freed at once by reference counting.
+    """
+    gc.set_threshold(100_000, 50, 1000)

@@ -12,6 +12,7 @@ the column stores (ids for foreign keys, ints for booleans).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -38,20 +39,23 @@ P = _Placeholders()
 class Compiled:
     def __init__(self, build: Callable[[], peewee.Query]) -> None:
         self._build = build
-        self._cache: dict[int, tuple[peewee.Query, str, list[Any]]] = {}
+        # Per database object (its dialect decides the SQL); weak, so a closed database's entry goes
+        # with it and a new database never inherits SQL compiled for another.
+        self._cache: weakref.WeakKeyDictionary[peewee.Database, tuple[peewee.Query, str, list[Any]]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
     def _compiled(self) -> tuple[peewee.Query, str, list[Any]]:
         database = database_proxy.obj
-        key = id(database)
-        entry = self._cache.get(key)
+        entry = self._cache.get(database)
         if entry is None:
             with self._lock:
                 query = self._build()
                 if isinstance(query, peewee.Insert) and database.returning_clause and not query._returning:
                     query = query.returning(query.table._meta.primary_key)  # how PostgreSQL reports the id
                 sql, params = query.sql()
-                entry = self._cache[key] = (query, sql, params)
+                entry = self._cache[database] = (query, sql, params)
         return entry
 
     def _bind(self, params: list[Any], values: dict[str, Any]) -> list[Any]:

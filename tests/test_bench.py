@@ -1,0 +1,37 @@
+"""A small run of the benchmark harness (200 guests, short phases), so it cannot rot.
+
+No timing assertions: figures vary with the machine. It checks that every stack ran, every
+figure is there, and that nothing was lost or dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="the load generator needs Node.js")
+def test_quick_benchmark_runs_every_stack(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "bench/run.py", "--quick", "--history", "2000", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert set(report["stacks"]) == {"parley", "python-socketio", "websockets", "parley-lean"}
+    for name, result in report["stacks"].items():
+        assert "error" not in result, (name, result)
+        assert result["burst"]["lost"] == 0 and result["rate"]["lost"] == 0, name
+        assert result["drops"] == 0, name
+        assert result["burst"]["deliveriesPerSecond"] > 0 and result["rate"]["latencyMs"]["p99"] is not None
+    assert report["stacks"]["parley"]["ack"]["ackMs"]["count"] > 0
+    assert report["history"]["messages"] == 2000 and report["history"]["p99Ms"] > 0
+    assert "burst vs python-socketio" in done.stdout
