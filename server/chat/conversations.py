@@ -75,7 +75,7 @@ def participant_added_event(app: App, conversation: Conversation, participant: P
         "user": serialize.public_user_json(user),
         **serialize.participation_json(participant),
     }
-    return Event(events.PARTICIPANT_ADDED, app.app_id, conversation.conversation_id, data, user.user_id)
+    return Event(events.PARTICIPANT_ADDED, app.app_id, conversation.conversation_id, data, user.user_id, (user.user_id,))
 
 
 def participant_updated_event(app: App, conversation_id: str, user_id: str, participant: Participant) -> Event:

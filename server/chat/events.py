@@ -33,6 +33,9 @@ class Event:
     conversation_id: str
     data: dict[str, Any]
     user_id: str | None = None  # the user an event is about, where there is one
+    # Also for these users wherever they are connected, not only in the conversation's UIs:
+    # their inbox feeds, unread counters and onMessage handlers (participants only, never guests).
+    users: tuple[str, ...] = ()
 
 
 Subscriber = Callable[[Event], Awaitable[None]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from server.chat import access, limits, lookup, messages, serialize
+from server.chat import access, limits, lookup, messages, serialize, unreads
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.guests import conversation_key, guest_limit_reached
@@ -101,7 +101,8 @@ def _load(session: Session, request: JoinRequest, role: str) -> dict[str, Any]:
 
 def _me(participant, role: str) -> dict[str, Any]:
     if participant is not None:
-        return {**serialize.participation_json(participant), "role": PARTICIPANT}
+        unread = unreads.unread_count(participant)
+        return {**serialize.participation_json(participant), "role": PARTICIPANT, "unreadMessageCount": unread}
     return {"access": "ReadWrite", "notify": False, "role": GUEST}  # guests always have ReadWrite
 
 

@@ -15,3 +15,4 @@ MAX_REQUEST_BYTES = 1_000_000
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
 MAX_CATCH_UP = 1_000  # messages returned after a reconnect in one join
+MAX_UNREAD_CONVERSATIONS = 500  # newest-first participations looked at for session.unreads

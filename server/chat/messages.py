@@ -44,15 +44,21 @@ def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: s
         stored.append(queries.MESSAGE_BY_SEQ.first(seq=seq))
     if new:
         _record_activity(conversation, created_at)
-    result = lookup.messages_json(conversation, stored)
-    return result, [_new_message_event(app, conversation_id, m, *new[s.seq]) for m, s in zip(result, stored) if s.seq in new]
+    reads = lookup.participant_reads(conversation)
+    result = lookup.messages_json(conversation, stored, reads)
+    members = tuple(uid for uid, _ in reads)
+    return result, [
+        _new_message_event(app, conversation_id, m, *new[s.seq], members) for m, s in zip(result, stored) if s.seq in new
+    ]
 
 
-def _new_message_event(app: App, conversation_id: str, message: dict, sender: User | None, key: str | None) -> Event:
+def _new_message_event(
+    app: App, conversation_id: str, message: dict, sender: User | None, key: str | None, members: tuple[str, ...]
+) -> Event:
     # The idempotency key rides along so the sending client can match its pending copy; the
     # sender's public data so that clients can name senders who are not members (guests).
     data = {"message": message, "idempotencyKey": key, "sender": serialize.public_user_json(sender) if sender else None}
-    return Event(events.MESSAGE_NEW, app.app_id, conversation_id, data, message["senderId"])
+    return Event(events.MESSAGE_NEW, app.app_id, conversation_id, data, message["senderId"], members)
 
 
 def _store_one(conversation: Conversation, sender: User | None, item: dict[str, Any], origin: str) -> tuple[int, int]:
@@ -196,5 +202,6 @@ def _mark_read(app: App, conversation_id: str, user: User, message_id: str, is_g
         return {"messageId": message_id, "tracked": True}, []
     Participant.update(last_read_seq=seq).where(Participant.id == participant.id).execute()
     data = {"conversationId": conversation_id, "userId": user.user_id, "messageId": message_id}
-    return {"messageId": message_id, "tracked": True}, [Event(events.READ_MARKER, app.app_id, conversation_id, data, user.user_id)]
+    marker = Event(events.READ_MARKER, app.app_id, conversation_id, data, user.user_id, (user.user_id,))
+    return {"messageId": message_id, "tracked": True}, [marker]
 

@@ -52,7 +52,7 @@ def _delete_participant(app: App, conversation_id: str, user_id: str):
     participant = _existing(app, conversation_id, user_id)
     participant.delete_instance()
     data = {"conversationId": conversation_id, "userId": user_id}
-    return {}, [Event(events.PARTICIPANT_REMOVED, app.app_id, conversation_id, data, user_id)]
+    return {}, [Event(events.PARTICIPANT_REMOVED, app.app_id, conversation_id, data, user_id, (user_id,))]
 
 
 def _existing(app: App, conversation_id: str, user_id: str) -> Participant:

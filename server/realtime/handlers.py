@@ -13,7 +13,7 @@ from typing import Any
 
 import socketio
 
-from server.chat import access, events, joining, messages, sessions, sync
+from server.chat import access, events, feed, joining, messages, sessions, sync
 from server.chat.context import ChatContext
 from server.chat.errors import ChatError, InvalidInput
 from server.chat.events import Event
@@ -32,6 +32,8 @@ CLIENT_EVENTS = (
     "message:send",
     "typing",
     "conversation:read",
+    "feed:list",
+    "unreads:list",
 )
 # Events the server sends into conversation rooms.
 SERVER_EVENTS = (
@@ -166,10 +168,17 @@ class RealtimeHandlers:
         session = connection.session
         return await messages.mark_read(self.chat, session.app, conversation_id, session.user, message_id, sid)
 
+    async def on_feed_list(self, connection: Connection, sid: str, data: Any) -> Any:
+        return await feed.feed(self.chat, connection.session, data)
+
+    async def on_unreads_list(self, connection: Connection, sid: str, data: Any) -> Any:
+        return await feed.unread_conversations(self.chat, connection.session)
+
     async def forward(self, event: Event) -> None:
-        """A committed change -> everyone in its conversation's room."""
+        """A committed change -> everyone in its conversation's room, and the users it names, once each."""
         room = conversation_room(event.app_id, event.conversation_id)
-        await self.sio.emit(event.name, event.data, room=room)
+        rooms = [room, *(user_room(event.app_id, uid) for uid in event.users)]
+        await self.sio.emit(event.name, event.data, room=rooms if event.users else room)
         if event.name == events.PARTICIPANT_REMOVED and event.user_id is not None:
             await self._remove_user(event.app_id, event.user_id, event.conversation_id)
         elif event.name == events.CONVERSATION_DELETED:

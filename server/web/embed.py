@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.chat import apps
+from server.chat import access, apps
 from server.chat.errors import ChatError
 from server.web.responses import JSON
 
@@ -25,7 +25,7 @@ WIDGET = ROOT / "widget"
 SOCKET_IO_CLIENT = WIDGET / "node_modules" / "socket.io-client" / "dist"
 templates = Jinja2Templates(directory=str(ROOT / "templates"))
 ORIGIN = re.compile(r"^https?://[^/?#\s]+$")
-UI_KINDS = ("chatbox",)
+UI_KINDS = ("chatbox", "popup", "inbox")
 CORS_PREFIXES = ("/talk.js", "/widget/", "/embed/")
 
 
@@ -68,12 +68,14 @@ async def ui_frame(request: Request) -> Response:
             raise ChatError(f"there is no {kind!r} UI", code="NOT_FOUND", status=404)
         if not ORIGIN.match(parent_origin):
             raise ChatError("the frame needs ?origin= set to the embedding page's origin", code="INVALID_ORIGIN")
+        if kind == "inbox" and request.query_params.get("asGuest", "").lower() in ("1", "true"):
+            access.require_guest_access(False, False, "inbox")  # the same rule the realtime join applies
         app = await apps.get_app(request.app.state.chat, request.path_params["app_id"])
     except ChatError as error:
         context = {"code": error.code, "message": error.message}
         return templates.TemplateResponse(request, "embed/error.html", context, status_code=error.status)
     config = {"appId": app.app_id, "kind": kind, "parentOrigin": parent_origin}
-    return templates.TemplateResponse(request, f"embed/{kind}.html", {"config": config})
+    return templates.TemplateResponse(request, "embed/chat.html", {"config": config})
 
 
 def routes() -> list[Route | Mount]:
@@ -83,6 +85,7 @@ def routes() -> list[Route | Mount]:
         Route("/talk.js", talk_js),
         Mount("/widget/sdk", StaticFiles(directory=WIDGET / "sdk")),
         Mount("/widget/ui", StaticFiles(directory=WIDGET / "ui")),
+        Mount("/widget/shared", StaticFiles(directory=WIDGET / "shared")),
         Mount("/widget/vendor", StaticFiles(directory=SOCKET_IO_CLIENT, check_dir=False)),
         Route("/embed/{app_id}/app.json", app_info),
         Route("/embed/{app_id}/{kind}", ui_frame),

@@ -97,8 +97,9 @@ class Visitor:
     page: Page
     console: list[str]
 
-    def frame(self):
-        return self.page.frame_locator("iframe")
+    def frame(self, container: str = "#talkjs-container"):
+        """The chat frame mounted in `container` (a Popup's: "[data-parley-popup]")."""
+        return self.page.frame_locator(f"{container} iframe")
 
     def messages(self):
         return self.frame().locator(".message__text")

@@ -245,3 +245,13 @@ async def test_demo_page_runs_the_group_chat(server, demo_app, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     await asyncio.sleep(0.2)
     await alice.page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
+
+
+async def test_demo_page_has_the_inbox_and_the_popup(server, demo_app, browser):
+    alice = await visit(browser, f"{server.base_url}/demo")
+    inbox = alice.page.frame_locator("#inbox-container iframe")
+    await expect(inbox.locator(".inbox__chat .header__title")).to_have_text("Beautiful Steel Preserve")
+    await expect(alice.page.locator("#unread-count")).to_have_text("no unread messages")
+    await expect(alice.page.locator("[data-parley-popup]").get_by_role("button", name="Open chat")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    await alice.page.screenshot(path=str(ARTIFACTS / "demo-inbox-popup.png"), full_page=True)

@@ -4,6 +4,11 @@
 import { Chatbox } from "./chatbox.js";
 import { ConversationBuilder } from "./conversation.js";
 import { fail } from "./errors.js";
+import { Inbox } from "./inbox.js";
+import { sdkMessage } from "./message.js";
+import { Popup } from "./popup.js";
+import { SessionRealtime } from "./realtime.js";
+import { Unreads } from "./unreads.js";
 import { User, userId } from "./user.js";
 
 export class Session {
@@ -26,6 +31,9 @@ export class Session {
     this.isAlive = true;
     /** @type {Map<string, ConversationBuilder>} */ this.conversations = new Map();
     /** @type {Set<any>} */ this.uis = new Set();
+    /** @type {Set<Function>} */ this.messageHandlers = new Set();
+    /** @type {SessionRealtime | null} */ this.connection = null;
+    this.unreads = new Unreads(this);
     this.appCheck = this.fetchApp();
   }
 
@@ -68,16 +76,75 @@ export class Session {
 
   /** `createChatbox(options?)`, or the older `createChatbox(conversation, options?)`. */
   createChatbox(conversationOrOptions, options) {
+    return this.createUI(Chatbox, conversationOrOptions, options);
+  }
+
+  /** `createPopup(options?)`, or the older `createPopup(conversation, options?)`. */
+  createPopup(conversationOrOptions, options) {
+    return this.createUI(Popup, conversationOrOptions, options);
+  }
+
+  createInbox(options) {
+    this.requireAlive();
+    const inbox = new Inbox(this, options);
+    this.uis.add(inbox);
+    return inbox;
+  }
+
+  createUI(Kind, conversationOrOptions, options) {
     this.requireAlive();
     const older = conversationOrOptions instanceof ConversationBuilder;
-    const chatbox = new Chatbox(this, older ? options : conversationOrOptions);
-    this.uis.add(chatbox);
-    if (older) chatbox.select(conversationOrOptions).catch(() => {}); // reported by mount
-    return chatbox;
+    const ui = new Kind(this, older ? options : conversationOrOptions);
+    this.uis.add(ui);
+    if (older) ui.select(conversationOrOptions).catch(() => {}); // reported by mount
+    return ui;
   }
 
   getChatboxes() {
     return [...this.uis].filter((ui) => ui instanceof Chatbox);
+  }
+
+  getPopups() {
+    return [...this.uis].filter((ui) => ui instanceof Popup);
+  }
+
+  getInboxes() {
+    return [...this.uis].filter((ui) => ui instanceof Inbox);
+  }
+
+  /** Messages in the user's participant conversations (never in conversations opened as a guest). */
+  onMessage(handler) {
+    if (typeof handler !== "function") throw fail("INVALID_ARGUMENT", "onMessage takes a function");
+    this.messageHandlers.add(handler);
+    this.realtime();
+    return { unsubscribe: () => this.messageHandlers.delete(handler) };
+  }
+
+  on(name, handler) {
+    if (name !== "message") throw fail("INVALID_ARGUMENT", `session.on: unknown event ${JSON.stringify(name)} (use "message")`);
+    return this.onMessage(handler);
+  }
+
+  off(name, handler) {
+    this.messageHandlers.delete(handler);
+  }
+
+  dispatchMessage({ message, sender }) {
+    const event = sdkMessage(message, sender, this.me.id);
+    for (const handler of [...this.messageHandlers]) {
+      try {
+        handler(event);
+      } catch (error) {
+        console.error("[Parley] an onMessage handler threw:", error);
+      }
+    }
+  }
+
+  /** The session's own connection, opened on first need. */
+  realtime() {
+    this.requireAlive();
+    if (!this.connection) this.connection = new SessionRealtime(this);
+    return this.connection;
   }
 
   forget(ui) {
@@ -86,6 +153,8 @@ export class Session {
 
   destroy() {
     for (const ui of [...this.uis]) ui.destroy();
+    this.connection?.close();
+    this.connection = null;
     this.isAlive = false;
   }
 

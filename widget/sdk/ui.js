@@ -55,12 +55,28 @@ export class UIBox {
     if (!(element instanceof HTMLElement)) {
       throw fail("MOUNT_TARGET_MISSING", `mount() needs a DOM element, got ${describe(element)}`);
     }
+    await this.start(element);
+  }
+
+  /** Create the frame inside `element`, wait for it, and hand it the session and the selection. */
+  async start(element) {
     if (this.iframe) throw fail("ALREADY_MOUNTED", `this ${this.kind} is already mounted`);
     await this.session.checkApp();
-    const ready = this.createFrame(element);
-    await ready;
+    await this.createFrame(element);
+    this.watchHost();
     const reply = await /** @type {Bridge} */ (this.bridge).request("init", this.initMessage());
     settle(reply);
+  }
+
+  /** Tell the frame whether the page is visible and focused: messages count as read only then. */
+  watchHost() {
+    const report = () => setTimeout(() => this.bridge?.send("hostState", hostState()), 0);
+    this.hostListeners = [
+      [document, "visibilitychange", report],
+      [window, "focus", report],
+      [window, "blur", report],
+    ];
+    for (const [target, name, listener] of this.hostListeners) target.addEventListener(name, listener);
   }
 
   createFrame(element) {
@@ -80,6 +96,7 @@ export class UIBox {
 
   initMessage() {
     return {
+      hostState: hostState(),
       auth: this.session.auth(),
       options: this.options,
       interceptSend: this.count("sendMessage") > 0,
@@ -92,6 +109,7 @@ export class UIBox {
     bridge.on("error", (error) => fromServer(error));
     bridge.on("sendMessage", (data, requestId) => bridge.send("reply", this.sendMessageDecision(data), requestId));
     bridge.on("focus", () => this.emit("focus", {}));
+    bridge.on("unread", ({ count }) => this.onUnread(count));
     bridge.on("blur", () => this.emit("blur", {}));
   }
 
@@ -127,6 +145,11 @@ export class UIBox {
     if (name === "sendMessage" && this.count(name) === 0) this.bridge?.send("interceptSend", false);
   }
 
+  /** The frame's unread count for its conversation changed (a Popup shows it on its launcher). */
+  onUnread(count) {
+    this.unreadCount = count;
+  }
+
   onSendMessage(handler) {
     return this.on("sendMessage", handler);
   }
@@ -156,6 +179,7 @@ export class UIBox {
   destroy() {
     if (!this.isAlive) return;
     this.isAlive = false;
+    for (const [target, name, listener] of this.hostListeners || []) target.removeEventListener(name, listener);
     this.bridge?.close();
     this.iframe?.remove();
     this.iframe = null;
@@ -193,7 +217,11 @@ class MessageField {
   }
 }
 
-function settle(reply) {
+function hostState() {
+  return { visible: document.visibilityState === "visible", focused: document.hasFocus() };
+}
+
+export function settle(reply) {
   if (reply && reply.error) throw fromServer(reply.error);
 }
 

@@ -23,11 +23,50 @@ export class ChatController {
     this.interceptSend = false;
     this.loadingOlder = false;
     this.flushing = false;
+    this.shown = true; // a Popup hides it
+    this.hostActive = true; // the embedding page is visible and focused (told by the SDK)
+    this.reportedUnread = -1;
+    window.addEventListener("focus", () => this.markRead());
+  }
+
+  /** Messages count as read only when shown in a visible, focused UI. */
+  isSeen() {
+    return this.shown && document.visibilityState === "visible" && (this.hostActive || document.hasFocus());
+  }
+
+  setShown(shown) {
+    this.shown = shown;
+    this.markRead();
+  }
+
+  setHostState({ visible, focused }) {
+    this.hostActive = !!visible && !!focused;
+    this.markRead();
+  }
+
+  /** Move the read marker to the newest message when it is seen (participants only). */
+  markRead() {
+    const state = this.state;
+    if (!state || state.isGuest || !this.isSeen() || !state.lastMessageId) return this.reportUnread();
+    if (state.unread === 0 && state.lastMarked === state.lastMessageId) return this.reportUnread();
+    state.lastMarked = state.lastMessageId;
+    state.unread = 0;
+    this.reportUnread();
+    this.connection?.emit("conversation:read", { conversationId: state.id, messageId: state.lastMessageId });
+  }
+
+  reportUnread() {
+    const count = this.state && !this.state.isGuest ? this.state.unread : 0;
+    if (count !== this.reportedUnread) {
+      this.reportedUnread = count;
+      this.bridge.send("unread", { count });
+    }
   }
 
   /** The SDK's `init`: connect as the session's user, then show the selected conversation. */
-  async init({ auth, options, interceptSend, selection }) {
+  async init({ auth, options, interceptSend, selection, hostState }) {
     this.myId = typeof auth.me === "object" ? String(auth.me.id) : String(auth.me);
+    if (hostState) this.hostActive = !!hostState.visible && !!hostState.focused;
     this.interceptSend = !!interceptSend;
     this.view.configure(options || {});
     const refused = await this.connect(auth);
@@ -89,6 +128,7 @@ export class ChatController {
     const joined = await this.request("conversation:join", { conversationId, asGuest, view: this.view.kind });
     this.state = new ConversationState(joined);
     this.render({ older: false });
+    this.markRead();
     this.flush();
   }
 
@@ -108,10 +148,12 @@ export class ChatController {
         state.conversation = joined.conversation;
         state.members = new Map(joined.participants.map((p) => [p.id, p]));
         state.me = joined.me;
+        state.unread = joined.me.unreadMessageCount || 0;
         state.addUsers(joined.users);
         state.merge([...joined.messages, ...(joined.missed || [])]);
       }
       this.render();
+      this.markRead();
       this.flush();
     } catch (error) {
       this.view.showError(error);
@@ -197,8 +239,18 @@ export class ChatController {
         if (!this.state || message.conversationId !== this.state.id) return;
         if (sender) this.state.addUsers({ [sender.id]: sender });
         if (idempotencyKey && message.senderId === this.myId) this.outbox.settle(idempotencyKey);
-        if (this.state.merge([message])) this.render();
+        const fresh = this.state.merge([message]);
+        if (fresh) this.render();
         this.state.setTyping(message.senderId, false);
+        if (fresh && message.senderId !== this.myId) this.state.unread += 1;
+        this.markRead();
+      },
+      "conversation:read": (data) => {
+        if (!mine(data) || !this.state) return;
+        if (data.userId === this.myId) {
+          this.state.unread = 0; // read in another of this user's UIs
+          this.reportUnread();
+        } else if (this.state.applyRead(data.userId, data.messageId)) this.render();
       },
       "message:updated": ({ message }) => {
         if (this.state && message.conversationId === this.state.id && this.state.merge([message])) this.render();

@@ -9,10 +9,20 @@ export class Header {
     this.photo = el("span", { class: "header__photo" });
     this.titleText = el("h1", { class: "header__title", id: "parley-title" }, "Chat");
     this.subtitle = el("p", { class: "header__subtitle" });
-    this.element = el("header", { class: "header" }, this.photo, el("div", { class: "header__text" }, this.titleText, this.subtitle), this.toggle);
+    this.close = el("button", { type: "button", class: "header__close", "aria-label": "Close chat", hidden: true }, "×");
+    this.back = el("button", { type: "button", class: "header__back", "aria-label": "Back to conversations", hidden: true }, "‹");
+    this.element = el("header", { class: "header" }, this.back, this.photo, el("div", { class: "header__text" }, this.titleText, this.subtitle), this.toggle, this.close);
     this.list = el("ul", { class: "members__list" });
     this.members = el("section", { class: "members", id: "parley-members", "aria-label": "Members", hidden: true }, el("h2", { class: "members__title" }, "Members"), this.list);
     this.toggle.addEventListener("click", () => this.setOpen(this.members.hidden));
+  }
+
+  showClose(show) {
+    this.close.hidden = !show;
+  }
+
+  showBack(show) {
+    this.back.hidden = !show;
   }
 
   setOpen(open) {

@@ -63,6 +63,7 @@ function messageRow(message, sender, mine) {
   const name = sender ? sender.name : "Someone";
   const time = el("time", { class: "message__time", datetime: new Date(message.createdAt).toISOString() }, timeOfDay(message.createdAt));
   const edited = message.editedAt ? el("span", { class: "message__edited" }, "(edited)") : null;
+  const status = mine ? el("span", { class: "message__status" }, message.readBy.length ? "Read" : "Sent") : null;
   return el(
     "article",
     { class: `message ${mine ? "message--mine" : "message--theirs"}`, "data-message-id": message.id, "aria-label": `${mine ? "You" : name} at ${timeOfDay(message.createdAt)}` },
@@ -72,7 +73,7 @@ function messageRow(message, sender, mine) {
       { class: "message__bubble" },
       mine ? null : el("p", { class: "message__sender" }, name),
       el("p", { class: "message__text" }, richText(message.text)),
-      el("p", { class: "message__meta" }, time, edited)
+      el("p", { class: "message__meta" }, time, edited, status)
     )
   );
 }

@@ -13,7 +13,21 @@ export class ConversationState {
     /** @type {any[]} */ this.messages = [];
     /** @type {Map<string, number>} */ this.typing = new Map();
     this.hasOlder = !!joined.hasOlder;
+    this.unread = joined.me.unreadMessageCount || 0; // participants only; guests have no unread tracking
     this.merge(joined.messages);
+  }
+
+  /** Another participant read up to `messageId`: everything up to it, not theirs, is read by them. */
+  applyRead(userId, messageId) {
+    const upTo = this.messages.findIndex((m) => m.id === messageId);
+    let changed = false;
+    for (const message of this.messages.slice(0, upTo + 1)) {
+      if (message.senderId !== userId && !message.readBy.includes(userId)) {
+        message.readBy = [...message.readBy, userId];
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   get id() {

@@ -19,6 +19,8 @@ export class ChatView {
     this.list = new MessageList(actions.onNearTop);
     this.typing = el("p", { class: "typing", "aria-live": "polite" });
     this.composer = new Composer(actions.onSend, actions.onTyping);
+    if (actions.onClose) this.header.close.addEventListener("click", actions.onClose);
+    if (actions.onBack) this.header.back.addEventListener("click", actions.onBack);
     root.replaceChildren(this.header.element, this.header.members, this.status, this.notice, this.list.element, this.typing, this.composer.element);
     this.root = root;
     this.list.clear("Connecting…");

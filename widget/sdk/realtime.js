@@ -1,0 +1,53 @@
+// @ts-check
+/**
+ * The Session's own connection, opened only when session-level features need it
+ * (`session.unreads.onChange`, `session.onMessage`): it receives events for the user's participant
+ * conversations wherever they happen, never for conversations opened as a guest.
+ */
+
+import { fromServer } from "./errors.js";
+
+const UNREADS_REFRESH_MS = 100;
+
+export class SessionRealtime {
+  /** @param {any} session */
+  constructor(session) {
+    this.session = session;
+    this.socket = null;
+    this.refreshTimer = 0;
+    this.opening = this.open();
+  }
+
+  async open() {
+    const { io } = await import(`${this.session.baseUrl}/widget/vendor/socket.io.esm.min.js`);
+    this.socket = io(this.session.baseUrl, { path: "/socket.io", transports: ["websocket"], auth: this.session.auth() });
+    this.socket.on("connect", () => this.refreshUnreads());
+    this.socket.on("connect_error", (error) => {
+      if (error.data && error.data.code) fromServer({ code: error.data.code, message: error.message });
+    });
+    this.socket.on("message:new", (data) => {
+      this.session.dispatchMessage(data);
+      this.scheduleRefresh();
+    });
+    for (const event of ["conversation:read", "participant:added", "participant:removed", "conversation:deleted"]) {
+      this.socket.on(event, () => this.scheduleRefresh());
+    }
+  }
+
+  scheduleRefresh() {
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = window.setTimeout(() => this.refreshUnreads(), UNREADS_REFRESH_MS);
+  }
+
+  refreshUnreads() {
+    this.socket?.emit("unreads:list", {}, (reply) => {
+      if (reply && reply.error) fromServer(reply.error);
+      else this.session.unreads.update(reply.unreads);
+    });
+  }
+
+  close() {
+    clearTimeout(this.refreshTimer);
+    this.opening.then(() => this.socket?.disconnect());
+  }
+}
