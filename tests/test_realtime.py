@@ -92,7 +92,7 @@ async def test_join_returns_conversation_members_and_latest_messages(server, ten
     assert joined["conversation"]["subject"] == "Hello"
     assert {p["id"] for p in joined["participants"]} == {ALICE, SEBASTIAN, STEVE}
     assert [m["text"] for m in joined["messages"]] == ["b", "c"] and joined["hasOlder"]
-    assert joined["me"] == {"access": "ReadWrite", "notify": True, "role": "participant"}
+    assert joined["me"] == {"access": "ReadWrite", "notify": True, "role": "participant", "unreadMessageCount": 3}
 
 
 async def test_one_sends_two_receive(trio, api, group):

@@ -33,6 +33,10 @@ def _put_conversation(app: App, conversation_id: str, fields: dict[str, Any]) ->
     return {}, emitted
 
 
+def member_ids(conversation: Conversation) -> tuple[str, ...]:
+    return tuple(uid for uid, _ in lookup.participant_reads(conversation))
+
+
 def get_or_create(app: App, conversation_id: str) -> tuple[Conversation, bool]:
     conversation = Conversation.get_or_none(
         (Conversation.app == app.id) & (Conversation.conversation_id == conversation_id)
@@ -95,7 +99,8 @@ def update_participant(app: App, conversation_id: str, user_id: str, participant
 
 
 def conversation_updated_event(app: App, view: dict[str, Any]) -> Event:
-    return Event(events.CONVERSATION_UPDATED, app.app_id, view["id"], {"conversation": view})
+    # Participants' own rooms too: their inbox feeds show the subject and photo.
+    return Event(events.CONVERSATION_UPDATED, app.app_id, view["id"], {"conversation": view}, users=tuple(view["participants"]))
 
 
 async def get_conversation(ctx: ChatContext, app: App, conversation_id: str) -> dict[str, Any]:
@@ -108,12 +113,13 @@ async def delete_conversation(ctx: ChatContext, app: App, conversation_id: str) 
 
 def _delete_conversation(app: App, conversation_id: str) -> tuple[dict[str, Any], list[Event]]:
     conversation = lookup.find_conversation(app, conversation_id)
+    members = member_ids(conversation)
     # explicit deletes keep this independent of the database's cascade support
     Message.delete().where(Message.conversation == conversation.id).execute()
     Participant.delete().where(Participant.conversation == conversation.id).execute()
     conversation.delete_instance()
     data = {"conversationId": conversation_id}
-    return {}, [Event(events.CONVERSATION_DELETED, app.app_id, conversation_id, data)]
+    return {}, [Event(events.CONVERSATION_DELETED, app.app_id, conversation_id, data, users=members)]
 
 
 async def list_conversations(ctx: ChatContext, app: App, query: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,8 @@ FEED_SIZE = limits.MAX_PAGE_SIZE
 
 async def feed(ctx: ChatContext, session: Session, data: Any) -> dict[str, Any]:
     """The Inbox feed: participant conversations with at least one message, newest activity first."""
-    limit = parse_limit(require_object(data if data is not None else {}, "feed:list").get("limit") or FEED_SIZE)
+    raw = require_object(data if data is not None else {}, "feed:list").get("limit")
+    limit = FEED_SIZE if raw is None else parse_limit(raw)
     return await ctx.db.read(_feed, session, limit)
 
 

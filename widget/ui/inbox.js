@@ -34,7 +34,7 @@ bridge.on("init", async (data) => {
 });
 bridge.on("select", (selection) => select(selection));
 bridge.on("feedFilter", ({ filter }) => feed.setFilter(filter));
-bridge.on("notice", (error) => view.showError(error));
+bridge.on("notice", (error) => view.showError(error, true)); // the open conversation stays
 bridge.send("ready", {});
 
 async function select(selection) {
