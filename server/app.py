@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import pathlib
 from collections.abc import AsyncIterator
 
 import socketio
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
+from server.chat import admin
 from server.chat.context import ChatContext
 from server.config import Settings
 from server.db.database import Database
 from server.realtime.handlers import RealtimeHandlers
 from server.realtime.server import create_sio
-from server.web import demo, embed, rest
+from server.web import dashboard, demo, embed, rest
 from server.web.responses import EXCEPTION_HANDLERS, JSON
 
 log = logging.getLogger(__name__)
+DASHBOARD_ASSETS = pathlib.Path(__file__).with_name("web") / "dashboard_assets"
 
 
 class ParleyApp(socketio.ASGIApp):
@@ -44,13 +48,16 @@ def create_app(settings: Settings) -> ParleyApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         database.start()  # applies pending migrations before the first request
+        if settings.admin_password:  # PARLEY_ADMIN_PASSWORD: stored as a hash, like `parley admin set-password`
+            await admin.set_password(chat, settings.admin_password)
         try:
             yield
         finally:
             database.close()
 
     web = Starlette(
-        routes=[Route("/health", health), *rest.routes, *embed.routes(), *demo.routes()],
+        routes=[Route("/health", health), *rest.routes, *embed.routes(), *demo.routes(), *dashboard.routes,
+                Mount("/dashboard-assets", StaticFiles(directory=DASHBOARD_ASSETS))],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from server.chat import apps, users
+from server.chat import admin, apps, users
 from server.chat.context import ChatContext
 from server.chat.errors import ChatError, InvalidInput
 from server.config import Settings, SettingsError
@@ -44,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("pairs", nargs="+", metavar="key=value")
 
     commands.add_parser("demo", help="create the demo app and its users (idempotent)")
+
+    admin_cmd = commands.add_parser("admin", help="the dashboard's administrator").add_subparsers(
+        dest="admin_command", required=True
+    )
+    admin_cmd.add_parser("set-password", help="set the dashboard password (prompted, or read from standard input)")
     return parser
 
 
@@ -61,7 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _name(args: argparse.Namespace) -> str:
-    return f"app {args.app_command}" if args.command == "app" else args.command
+    if args.command == "app":
+        return f"app {args.app_command}"
+    if args.command == "admin":
+        return f"admin {args.admin_command}"
+    return args.command
 
 
 def run_with_chat(settings: Settings, command: Callable[[ChatContext], Awaitable[T]]) -> T:
@@ -110,7 +120,24 @@ async def demo(chat: ChatContext, args: argparse.Namespace) -> int:
     return print_json({"appId": app.app_id, "secretKey": app.secret_key, "users": [u["id"] for u in DEMO_USERS]})
 
 
+async def admin_set_password(chat: ChatContext, args: argparse.Namespace) -> int:
+    await admin.set_password(chat, read_new_password())
+    print("The dashboard password is set.")
+    return 0
+
+
+def read_new_password() -> str:
+    """Prompted twice on a terminal; otherwise the first line of standard input."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("New dashboard password: ")
+    if getpass.getpass("Repeat it: ") != password:
+        raise InvalidInput("the two passwords differ")
+    return password
+
+
 COMMANDS: dict[str, Callable[[ChatContext, argparse.Namespace], Awaitable[int]]] = {
+    "admin set-password": admin_set_password,
     "app create": app_create,
     "app list": app_list,
     "app set": app_set,

@@ -25,6 +25,7 @@ class Settings:
     log_level: str = "info"
     redis_url: str | None = None
     public_url: str | None = None
+    admin_password: str | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -37,6 +38,7 @@ class Settings:
             log_level=_log_level(env.get("PARLEY_LOG_LEVEL"), defaults.log_level),
             redis_url=env.get("PARLEY_REDIS_URL") or None,
             public_url=(env.get("PARLEY_PUBLIC_URL") or "").rstrip("/") or None,
+            admin_password=env.get("PARLEY_ADMIN_PASSWORD") or None,
         )
 
     def replace(self, **changes: object) -> Settings:

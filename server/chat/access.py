@@ -34,6 +34,25 @@ def require_guest_access(disallow_user_sync: bool, disallow_conversation_sync: b
             )
 
 
+def allowed_origins(setting: str) -> list[str]:
+    return [o for o in setting.split(",") if o]
+
+
+def require_allowed_origin(setting: str, origin: str | None) -> None:
+    """With allowed origins set, only pages on those origins may embed the chat or connect.
+
+    `origin` is the embedding page's origin (a browser's Origin header, or for Parley's own chat
+    frames the page the frame says it is in, which frame-ancestors makes the browser enforce).
+    No origin means no browser (a server-side client), which an Origin check cannot restrict.
+    """
+    allowed = allowed_origins(setting)
+    if allowed and origin is not None and origin.rstrip("/") not in allowed:
+        raise Forbidden(
+            f"origin {origin!r} is not among this app's allowed origins; add it in the dashboard's Settings tab",
+            code="ORIGIN_NOT_ALLOWED",
+        )
+
+
 def shows_typing(role: str) -> bool:
     """A guest's typing is never shown to anyone (guests still see others typing)."""
     return role != "guest"

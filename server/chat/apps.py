@@ -83,6 +83,25 @@ def _update_settings(app_id: str, changes: dict[str, Any]) -> tuple[dict[str, An
     return serialize.app_json(app), []
 
 
+async def rotate_secret(ctx: ChatContext, app_id: str) -> dict[str, Any]:
+    """A new secret key; the old one stops working at once (REST, signatures, tokens)."""
+    return await ctx.write(_rotate_secret, app_id)
+
+
+def _rotate_secret(app_id: str) -> tuple[dict[str, Any], list]:
+    app = lookup.find_app(app_id)
+    app.secret_key = ids.new_secret_key()
+    app.save(only=[App.secret_key])
+    return serialize.app_json(app, with_secret=True), []
+
+
+def parse_form_settings(form: dict[str, str]) -> dict[str, Any]:
+    """The dashboard's Settings form: unticked checkboxes are absent, so every boolean is set."""
+    pairs = {key: "true" if form.get(key) == "on" else "false" for key in BOOLEAN_SETTINGS}
+    pairs.update({key: form.get(key, "") for key in (*INTEGER_SETTINGS, "allowedOrigins")})
+    return dict(parse_setting(key, value) for key, value in pairs.items())
+
+
 async def authenticate(ctx: ChatContext, app_id: str, authorization: str | None) -> App:
     """The app a REST call names, if it carries that app's secret key as a Bearer token."""
     app = await get_app(ctx, app_id)

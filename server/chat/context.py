@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from collections.abc import Callable
 from typing import TypeVar
@@ -18,6 +19,8 @@ class ChatContext:
     db: Database
     events: EventBus = dataclasses.field(default_factory=EventBus)
     guests: GuestRegistry = dataclasses.field(default_factory=LocalGuestRegistry)
+    # Open realtime connections per app id, in this process (the dashboard's live figure).
+    connections: collections.Counter = dataclasses.field(default_factory=collections.Counter)
 
     async def write(self, fn: Callable[..., tuple[T, list[Event]]], *args: object) -> T:
         """Run a writing use case: `fn` returns (result, events); events go out after commit."""

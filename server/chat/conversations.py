@@ -48,11 +48,13 @@ def get_or_create(app: App, conversation_id: str) -> tuple[Conversation, bool]:
 
 
 def apply_attributes(conversation: Conversation, fields: dict[str, Any]) -> bool:
-    """Set subject, photoUrl, welcomeMessages, custom; returns whether anything was sent."""
+    """Set subject, photoUrl, welcomeMessages, custom; returns whether anything changed."""
+    before = dict(conversation.__data__)
     serialize.store_fields(conversation, fields, JSON_LIST_FIELDS)
-    if fields:
-        conversation.save()
-    return bool(fields)
+    if conversation.__data__ == before:
+        return False
+    conversation.save()
+    return True
 
 
 def add_participants(

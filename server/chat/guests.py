@@ -28,6 +28,9 @@ class GuestRegistry(Protocol):
     async def drop(self, conversation_key: str) -> None:
         """Forget every slot of a conversation (it was deleted)."""
 
+    async def counts(self, app_id: str) -> dict[str, int]:
+        """Guests online per conversation id of one app (for the dashboard)."""
+
 
 class LocalGuestRegistry:
     """Guest slots in this process's memory: exact for one process."""
@@ -61,6 +64,10 @@ class LocalGuestRegistry:
     async def drop(self, conversation_key: str) -> None:
         async with self._lock:
             self._members.pop(conversation_key, None)
+
+    async def counts(self, app_id: str) -> dict[str, int]:
+        prefix = conversation_key(app_id, "")
+        return {key[len(prefix) :]: len(members) for key, members in self._members.items() if key.startswith(prefix)}
 
 
 def conversation_key(app_id: str, conversation_id: str) -> str:

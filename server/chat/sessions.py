@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import hmac
-from hashlib import sha256
 from typing import Any
 
-from server.chat import lookup, serialize
-from server.chat.access import require_reader
+from server.chat import identity, lookup, serialize
+from server.chat.access import require_allowed_origin
 from server.chat.context import ChatContext
-from server.chat.errors import InvalidInput, NotFound, Unauthorized
+from server.chat.errors import InvalidInput, NotFound
 from server.chat.users import JSON_LIST_FIELDS, upsert_user
 from server.chat.validation import parse_id, parse_limit, parse_new_message, parse_user, require_object
 from server.db.models import App, User
@@ -30,8 +28,9 @@ class Session:
         return self.user.user_id
 
 
-async def open_session(ctx: ChatContext, auth: Any) -> Session:
-    """Check a connection's `{appId, me, signature?}` and sync `me` as the app allows."""
+async def open_session(ctx: ChatContext, auth: Any, origin: str | None = None) -> Session:
+    """Check a connection's `{appId, me, signature?, token?}` and its embedding page's `origin`,
+    and sync `me` as the app allows."""
     auth = require_object(auth, "auth")
     app_id = parse_id(auth.get("appId"), "appId")
     me = auth.get("me")
@@ -40,18 +39,20 @@ async def open_session(ctx: ChatContext, auth: Any) -> Session:
         fields = parse_user(me, user_id)
     else:
         user_id, fields = parse_id(me, "me"), None
-    signature = auth.get("signature")
+    credentials = (auth.get("signature"), auth.get("token"), origin)
     # Most connections are returning users whose data has not changed: a read answers them
     # without queueing behind the single writer.
-    session = await ctx.db.read(_open_session, app_id, user_id, fields, signature, False)
-    return session or await ctx.db.write(_open_session, app_id, user_id, fields, signature, True)
+    session = await ctx.db.read(_open_session, app_id, user_id, fields, credentials, False)
+    return session or await ctx.db.write(_open_session, app_id, user_id, fields, credentials, True)
 
 
 def _open_session(
-    app_id: str, user_id: str, fields: dict[str, Any] | None, signature: Any, may_write: bool
+    app_id: str, user_id: str, fields: dict[str, Any] | None, credentials: tuple[Any, Any, Any], may_write: bool
 ) -> Session | None:
     app = lookup.find_app(app_id)
-    verify_identity(app, user_id, signature)
+    signature, token, origin = credentials
+    require_allowed_origin(app.allowed_origins, origin)
+    identity.verify(app, user_id, signature, token)
     user = lookup.user_or_none(app, user_id)
     if fields is None or app.disallow_user_sync:
         # With user sync disallowed the browser only names existing users; its data is not applied.
@@ -78,19 +79,6 @@ def unknown_user(app: App, user_id: str) -> NotFound:
             code="USER_SYNC_DISALLOWED",
         )
     return NotFound(f"user {user_id!r} does not exist; pass the user's data to create it", code="USER_NOT_FOUND")
-
-
-def verify_identity(app: App, user_id: str, signature: Any) -> None:
-    """With identity verification on, `signature` must be hex HMAC-SHA256(secret key, user id)."""
-    if not app.identity_verification:
-        return
-    if not isinstance(signature, str) or not signature:
-        raise Unauthorized(
-            "this app requires identity verification: the session needs a signature", code="SIGNATURE_REQUIRED"
-        )
-    expected = hmac.new(app.secret_key.encode(), user_id.encode(), sha256).hexdigest()
-    if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
-        raise Unauthorized("the session's signature does not match its user", code="INVALID_SIGNATURE")
 
 
 def parse_client_message(data: Any) -> tuple[str, dict[str, Any]]:

@@ -114,4 +114,11 @@ class Message(BaseModel):
         )
 
 
-MODELS = (App, User, Conversation, Participant, Message)
+class Setting(BaseModel):
+    """Server-wide values: the admin password hash, the dashboard cookie secret."""
+
+    key = CharField(max_length=64, unique=True)
+    value = TextField()
+
+
+MODELS = (App, User, Conversation, Participant, Message, Setting)

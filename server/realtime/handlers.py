@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from urllib.parse import urlsplit
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -56,6 +57,19 @@ class Connection:
     joined: dict[str, str] = dataclasses.field(default_factory=dict)  # conversation id -> role
 
 
+def embedding_origin(environ: dict, auth: Any) -> str | None:
+    """The origin of the page this connection serves: the browser's Origin header, or, for Parley's
+    own chat frames (same origin as this server), the embedding page's origin they pass in `auth`
+    (the browser enforces it for frames through frame-ancestors)."""
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin:
+        return None
+    if urlsplit(origin).netloc == environ.get("HTTP_HOST"):
+        embedded = auth.get("origin") if isinstance(auth, dict) else None
+        return embedded if isinstance(embedded, str) else None
+    return origin
+
+
 def _error(error: ChatError) -> dict[str, Any]:
     return {"error": {"code": error.code, "message": error.message}}
 
@@ -73,7 +87,7 @@ class RealtimeHandlers:
 
     async def connect(self, sid: str, environ: dict, auth: Any) -> None:
         try:
-            session = await sessions.open_session(self.chat, auth)
+            session = await sessions.open_session(self.chat, auth, embedding_origin(environ, auth))
         except ChatError as error:
             raise socketio.exceptions.ConnectionRefusedError(error.message, {"code": error.code}) from None
         except Exception:
@@ -81,12 +95,14 @@ class RealtimeHandlers:
             refusal = {"code": "INTERNAL_ERROR"}
             raise socketio.exceptions.ConnectionRefusedError("the server failed to open this session", refusal) from None
         self.connections[sid] = Connection(session)
+        self.chat.connections[session.app_id] += 1
         await self.sio.enter_room(sid, user_room(session.app_id, session.user_id))
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
         """Also for dropped connections: every guest slot this connection held is freed."""
         connection = self.connections.pop(sid, None)
         if connection is not None:
+            self.chat.connections[connection.session.app_id] -= 1
             for conversation_id in list(connection.joined):
                 await self._leave(sid, connection, conversation_id)
 

@@ -14,9 +14,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.chat import access, apps
+from server.chat import access, apps, identity
 from server.chat.errors import ChatError
-from server.web.responses import JSON
+from server.chat.validation import parse_id, require_object
+from server.web.responses import JSON, read_json
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,18 @@ async def app_info(request: Request) -> Response:
     return JSON({"appId": app.app_id, "name": app.name})
 
 
+async def credentials(request: Request) -> Response:
+    """`session.hasValidCredentials()`: would a session with these credentials be accepted?"""
+    data = require_object(await read_json(request), "credentials")
+    user_id = parse_id(data.get("me"), "me")
+    app = await apps.get_app(request.app.state.chat, request.path_params["app_id"])
+    try:
+        identity.verify(app, user_id, data.get("signature"), data.get("token"))
+    except ChatError as error:
+        return JSON({"valid": False, "errorCode": error.code, "message": error.message})
+    return JSON({"valid": True})
+
+
 async def ui_frame(request: Request) -> Response:
     """The HTML shell of a chat UI, rendered inside the iframe the SDK creates."""
     kind = request.path_params["kind"]
@@ -71,11 +84,16 @@ async def ui_frame(request: Request) -> Response:
         if kind == "inbox" and request.query_params.get("asGuest", "").lower() in ("1", "true"):
             access.require_guest_access(False, False, "inbox")  # the same rule the realtime join applies
         app = await apps.get_app(request.app.state.chat, request.path_params["app_id"])
+        access.require_allowed_origin(app.allowed_origins, parent_origin)
     except ChatError as error:
         context = {"code": error.code, "message": error.message}
         return templates.TemplateResponse(request, "embed/error.html", context, status_code=error.status)
     config = {"appId": app.app_id, "kind": kind, "parentOrigin": parent_origin}
-    return templates.TemplateResponse(request, "embed/chat.html", {"config": config})
+    response = templates.TemplateResponse(request, "embed/chat.html", {"config": config})
+    allowed = access.allowed_origins(app.allowed_origins)
+    if allowed:  # the browser itself refuses to show the frame inside any other site
+        response.headers["Content-Security-Policy"] = "frame-ancestors " + " ".join(allowed)
+    return response
 
 
 def routes() -> list[Route | Mount]:
@@ -88,5 +106,6 @@ def routes() -> list[Route | Mount]:
         Mount("/widget/shared", StaticFiles(directory=WIDGET / "shared")),
         Mount("/widget/vendor", StaticFiles(directory=SOCKET_IO_CLIENT, check_dir=False)),
         Route("/embed/{app_id}/app.json", app_info),
+        Route("/embed/{app_id}/credentials", credentials, methods=["POST"]),
         Route("/embed/{app_id}/{kind}", ui_frame),
     ]

@@ -27,6 +27,10 @@ export class Session {
     this.me = options.me instanceof User ? options.me : new User(userId(options.me, "me"));
     this.signature = options.signature;
     this.token = options.token;
+    if (options.tokenFetcher !== undefined && typeof options.tokenFetcher !== "function") {
+      throw fail("INVALID_ARGUMENT", "tokenFetcher must be a function that returns a Promise of a token");
+    }
+    this.tokenFetcher = options.tokenFetcher;
     this.baseUrl = baseUrl;
     this.isAlive = true;
     /** @type {Map<string, ConversationBuilder>} */ this.conversations = new Map();
@@ -55,6 +59,35 @@ export class Session {
     const result = await this.appCheck;
     if (result instanceof Error) throw result;
     return result;
+  }
+
+  /** A token from `tokenFetcher` when the session has none yet. */
+  async ensureToken() {
+    if (this.tokenFetcher && !this.token) await this.fetchToken();
+  }
+
+  /** Ask `tokenFetcher` for a (new) token; used at start and when the server says it expired. */
+  async fetchToken() {
+    if (!this.tokenFetcher) return null;
+    const token = await this.tokenFetcher();
+    if (typeof token !== "string" || !token) throw fail("INVALID_TOKEN", "tokenFetcher must resolve to a token string");
+    this.token = token;
+    return token;
+  }
+
+  /** Whether the server accepts this session's signature or token. Never rejects. */
+  async hasValidCredentials() {
+    try {
+      await this.ensureToken();
+      const response = await fetch(`${this.baseUrl}/embed/${encodeURIComponent(this.appId)}/credentials`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ me: this.me.id, signature: this.signature, token: this.token }),
+      });
+      return response.ok && (await response.json()).valid === true;
+    } catch {
+      return false;
+    }
   }
 
   auth() {

@@ -62,6 +62,7 @@ export class UIBox {
   async start(element) {
     if (this.iframe) throw fail("ALREADY_MOUNTED", `this ${this.kind} is already mounted`);
     await this.session.checkApp();
+    await this.session.ensureToken();
     await this.createFrame(element);
     this.watchHost();
     const reply = await /** @type {Bridge} */ (this.bridge).request("init", this.initMessage());
@@ -110,6 +111,10 @@ export class UIBox {
     bridge.on("sendMessage", (data, requestId) => bridge.send("reply", this.sendMessageDecision(data), requestId));
     bridge.on("focus", () => this.emit("focus", {}));
     bridge.on("unread", ({ count }) => this.onUnread(count));
+    bridge.on("refreshToken", async (_, requestId) => {
+      const token = await this.session.fetchToken().catch(() => null);
+      bridge.send("reply", { token }, requestId);
+    });
     bridge.on("blur", () => this.emit("blur", {}));
   }
 

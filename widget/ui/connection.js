@@ -13,6 +13,8 @@ export class Connection {
   constructor(auth, onStatus) {
     this.onStatus = onStatus;
     this.everConnected = false;
+    /** Whom the server refused, with what, so a fresh token can be tried. */
+    this.auth = auth;
     this.socket = io(window.location.origin, {
       path: "/socket.io",
       transports: ["websocket"],

@@ -77,7 +77,9 @@ export class ChatController {
   /** Resolves once connected (null) or refused (the error). */
   connect(auth) {
     return new Promise((resolve) => {
-      this.connection = new Connection(auth, (status, error) => {
+      // The page this frame is embedded in: checked against the app's allowed origins.
+      this.connection = new Connection({ ...auth, origin: this.bridge.origin }, async (status, error) => {
+        if (status === "refused" && error.code === "TOKEN_EXPIRED" && (await this.refreshToken())) return;
         this.onStatus(status, error);
         if (status === "connected") resolve(null);
         if (status === "refused") resolve(error);
@@ -86,7 +88,20 @@ export class ChatController {
     });
   }
 
+  /** The server refused an expired token: ask the page's tokenFetcher for a new one and retry once. */
+  async refreshToken() {
+    if (this.tokenRefreshed) return false;
+    this.tokenRefreshed = true;
+    const reply = await this.bridge.request("refreshToken", {}, 10_000, {});
+    const socket = this.connection?.socket;
+    if (!reply.token || !socket) return false;
+    socket.auth = { ...socket.auth, token: reply.token };
+    socket.connect();
+    return true;
+  }
+
   onStatus(status, error) {
+    if (status === "connected" || status === "reconnected") this.tokenRefreshed = false;
     this.view.setStatus(status);
     if (status === "reconnected") this.resume();
     if (status === "refused" || status === "closed") {

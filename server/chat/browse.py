@@ -1,0 +1,77 @@
+"""What the dashboard shows of an app: users and conversations (searchable, paginated), one
+conversation's participants and recent messages, and live figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.chat import lookup, serialize
+from server.chat.context import ChatContext
+from server.chat.errors import InvalidInput
+from server.chat.guests import conversation_key
+from server.db import queries
+from server.db.models import App, Conversation, User
+
+PAGE_SIZE = 25
+MAX_QUERY = 200
+
+
+def parse_page(raw: Any) -> int:
+    try:
+        page = int(raw or 1)
+    except (TypeError, ValueError):
+        raise InvalidInput("page must be a positive integer") from None
+    if page < 1:
+        raise InvalidInput("page must be a positive integer")
+    return page
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def users(ctx: ChatContext, app: App, search: str, page: int) -> dict[str, Any]:
+    return await ctx.db.read(_users, app, search[:MAX_QUERY], page)
+
+
+def _users(app: App, search: str, page: int) -> dict[str, Any]:
+    query = User.select().where(User.app == app.id)
+    if search:
+        pattern = _like(search)
+        query = query.where(User.user_id.contains(search) | User.name ** pattern)
+    rows = list(query.order_by(User.id.desc()).paginate(page, PAGE_SIZE + 1))
+    return {"items": [serialize.user_json(u) for u in rows[:PAGE_SIZE]], "page": page, "hasMore": len(rows) > PAGE_SIZE}
+
+
+async def conversations(ctx: ChatContext, app: App, search: str, page: int) -> dict[str, Any]:
+    return await ctx.db.read(_conversations, app, search[:MAX_QUERY], page)
+
+
+def _conversations(app: App, search: str, page: int) -> dict[str, Any]:
+    query = Conversation.select().where(Conversation.app == app.id)
+    if search:
+        query = query.where(Conversation.conversation_id.contains(search) | Conversation.subject ** _like(search))
+    rows = list(query.order_by(Conversation.id.desc()).paginate(page, PAGE_SIZE + 1))
+    items = [lookup.conversation_view(c) for c in rows[:PAGE_SIZE]]
+    return {"items": items, "page": page, "hasMore": len(rows) > PAGE_SIZE}
+
+
+async def conversation(ctx: ChatContext, app: App, conversation_id: str) -> dict[str, Any]:
+    data = await ctx.db.read(_conversation, app, conversation_id)
+    data["guestsOnline"] = await ctx.guests.count(conversation_key(app.app_id, conversation_id))
+    return data
+
+
+def _conversation(app: App, conversation_id: str) -> dict[str, Any]:
+    found = lookup.find_conversation(app, conversation_id)
+    rows = lookup.participant_rows(found)
+    recent = lookup.messages_json(found, queries.LATEST.rows(conversation=found.id, limit=50))
+    members = [{**serialize.user_json(u), **serialize.participation_json(p)} for p, u in rows]
+    return {"conversation": lookup.conversation_view(found, rows), "participants": members, "messages": recent[::-1]}
+
+
+async def live(ctx: ChatContext, app: App) -> dict[str, Any]:
+    """Connected sessions of this app (in this process) and guests online per conversation."""
+    guests = await ctx.guests.counts(app.app_id)
+    return {"connections": ctx.connections.get(app.app_id, 0), "guests": dict(sorted(guests.items()))}
