@@ -74,9 +74,9 @@ def restricted(server, tenant, api):
     return tenant
 
 
-async def connect_from(server, app_id: str, origin: str | None, **auth) -> Client:
+async def connect_from(server, app_id: str, header_origin: str | None, **auth) -> Client:
     client = Client()
-    headers = {"Origin": origin} if origin else {}
+    headers = {"Origin": header_origin} if header_origin else {}
     await client.sio.connect(server.base_url, auth={"appId": app_id, "me": "42", **auth}, headers=headers,
                              transports=["websocket"], wait_timeout=5)
     return client
