@@ -81,7 +81,7 @@ export class Session {
       await this.ensureToken();
       const response = await fetch(`${this.baseUrl}/embed/${encodeURIComponent(this.appId)}/credentials`, {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "text/plain;charset=UTF-8" }, // a "simple" request: no CORS preflight
         body: JSON.stringify({ me: this.me.id, signature: this.signature, token: this.token }),
       });
       return response.ok && (await response.json()).valid === true;
