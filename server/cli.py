@@ -129,7 +129,7 @@ async def admin_set_password(chat: ChatContext, args: argparse.Namespace) -> int
 def read_new_password() -> str:
     """Prompted twice on a terminal; otherwise the first line of standard input."""
     if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\n")
+        return sys.stdin.readline().rstrip("\r\n")
     password = getpass.getpass("New dashboard password: ")
     if getpass.getpass("Repeat it: ") != password:
         raise InvalidInput("the two passwords differ")

@@ -38,7 +38,7 @@ class Settings:
             log_level=_log_level(env.get("PARLEY_LOG_LEVEL"), defaults.log_level),
             redis_url=env.get("PARLEY_REDIS_URL") or None,
             public_url=(env.get("PARLEY_PUBLIC_URL") or "").rstrip("/") or None,
-            admin_password=env.get("PARLEY_ADMIN_PASSWORD") or None,
+            admin_password=_admin_password(env.get("PARLEY_ADMIN_PASSWORD")),
         )
 
     def replace(self, **changes: object) -> Settings:
@@ -60,6 +60,12 @@ def _port(raw: str | None, default: int) -> int:
     if not 0 <= port <= 65535:
         raise SettingsError(f"PARLEY_PORT must be between 0 and 65535, got {port}")
     return port
+
+
+def _admin_password(raw: str | None) -> str | None:
+    if raw and len(raw) < 10:
+        raise SettingsError("PARLEY_ADMIN_PASSWORD must be at least 10 characters")
+    return raw or None
 
 
 def _log_level(raw: str | None, default: str) -> str:

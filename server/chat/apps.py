@@ -42,7 +42,7 @@ def parse_setting(key: str, raw: str) -> tuple[str, Any]:
 
 
 def _parse_origins(raw: str) -> list[str]:
-    origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
+    origins = [o.strip().rstrip("/").lower() for o in raw.split(",") if o.strip()]  # browsers send lowercase
     for origin in origins:
         if not origin.startswith(("http://", "https://")) or "/" in origin.split("://", 1)[1]:
             raise InvalidInput(f"allowedOrigins: {origin!r} is not an origin like https://example.com")

@@ -26,11 +26,6 @@ def parse_page(raw: Any) -> int:
     return page
 
 
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 async def users(ctx: ChatContext, app: App, search: str, page: int) -> dict[str, Any]:
     return await ctx.db.read(_users, app, search[:MAX_QUERY], page)
 
@@ -38,8 +33,7 @@ async def users(ctx: ChatContext, app: App, search: str, page: int) -> dict[str,
 def _users(app: App, search: str, page: int) -> dict[str, Any]:
     query = User.select().where(User.app == app.id)
     if search:
-        pattern = _like(search)
-        query = query.where(User.user_id.contains(search) | User.name ** pattern)
+        query = query.where(User.user_id.contains(search) | User.name.contains(search))
     rows = list(query.order_by(User.id.desc()).paginate(page, PAGE_SIZE + 1))
     return {"items": [serialize.user_json(u) for u in rows[:PAGE_SIZE]], "page": page, "hasMore": len(rows) > PAGE_SIZE}
 
@@ -51,7 +45,7 @@ async def conversations(ctx: ChatContext, app: App, search: str, page: int) -> d
 def _conversations(app: App, search: str, page: int) -> dict[str, Any]:
     query = Conversation.select().where(Conversation.app == app.id)
     if search:
-        query = query.where(Conversation.conversation_id.contains(search) | Conversation.subject ** _like(search))
+        query = query.where(Conversation.conversation_id.contains(search) | Conversation.subject.contains(search))
     rows = list(query.order_by(Conversation.id.desc()).paginate(page, PAGE_SIZE + 1))
     items = [lookup.conversation_view(c) for c in rows[:PAGE_SIZE]]
     return {"items": items, "page": page, "hasMore": len(rows) > PAGE_SIZE}

@@ -66,7 +66,7 @@ def embedding_origin(environ: dict, auth: Any) -> str | None:
         return None
     if urlsplit(origin).netloc == environ.get("HTTP_HOST"):
         embedded = auth.get("origin") if isinstance(auth, dict) else None
-        return embedded if isinstance(embedded, str) else None
+        return embedded if isinstance(embedded, str) else origin  # undeclared: judged as Parley's own page
     return origin
 
 

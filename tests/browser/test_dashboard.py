@@ -106,3 +106,10 @@ async def test_the_embed_tab_shows_the_snippet_to_copy(server, demo_app, browser
     await owner.page.get_by_role("link", name="Embed").click()
     await expect(owner.page.locator("#snippet")).to_contain_text(f"{server.base_url}/talk.js")
     await expect(owner.page.get_by_role("button", name="Copy snippet")).to_be_visible()
+
+
+async def test_a_page_outside_the_allowed_origins_gets_a_clear_error(server, demo_app, host, browser):
+    server.update_app("demo", allowedOrigins="https://shop.example.com")
+    alice = await visit(browser, host.page("/elsewhere.html", alice_page(server.base_url)))
+    assert await mounted(alice) == "FRAME_REFUSED"
+    assert any("FRAME_REFUSED" in line and host.base_url in line for line in alice.console)

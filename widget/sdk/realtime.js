@@ -20,11 +20,13 @@ export class SessionRealtime {
 
   async open() {
     const { io } = await import(`${this.session.baseUrl}/widget/vendor/socket.io.esm.min.js`);
+    await this.session.ensureToken();
     this.socket = io(this.session.baseUrl, { path: "/socket.io", transports: ["websocket"], auth: this.session.auth() });
-    this.socket.on("connect", () => this.refreshUnreads());
-    this.socket.on("connect_error", (error) => {
-      if (error.data && error.data.code) fromServer({ code: error.data.code, message: error.message });
+    this.socket.on("connect", () => {
+      this.retriedToken = false;
+      this.refreshUnreads();
     });
+    this.socket.on("connect_error", (error) => this.refused(error));
     this.socket.on("message:new", (data) => {
       this.session.dispatchMessage(data);
       this.scheduleRefresh();
@@ -32,6 +34,21 @@ export class SessionRealtime {
     for (const event of ["conversation:read", "participant:added", "participant:removed", "conversation:deleted"]) {
       this.socket.on(event, () => this.scheduleRefresh());
     }
+  }
+
+  /** An expired token is renewed once through tokenFetcher; any other refusal is reported. */
+  async refused(error) {
+    const code = error.data && error.data.code;
+    if (code === "TOKEN_EXPIRED" && this.session.tokenFetcher && !this.retriedToken) {
+      this.retriedToken = true;
+      const token = await this.session.fetchToken().catch(() => null);
+      if (token && this.socket) {
+        this.socket.auth = this.session.auth();
+        this.socket.connect();
+        return;
+      }
+    }
+    if (code) fromServer({ code, message: error.message });
   }
 
   scheduleRefresh() {

@@ -89,7 +89,17 @@ export class UIBox {
     iframe.style.cssText = "width:100%;height:100%;border:0;display:block;";
     this.iframe = iframe;
     this.bridge = new Bridge(iframe, new URL(this.session.baseUrl).origin);
-    const ready = new Promise((resolve) => this.bridge?.on("ready", resolve));
+    let isReady = false;
+    const ready = new Promise((resolve, reject) => {
+      this.bridge?.on("ready", () => {
+        isReady = true;
+        resolve(undefined);
+      });
+      // A frame that loaded but never said "ready" is Parley's refusal page (e.g. an origin not allowed).
+      iframe.addEventListener("load", () =>
+        setTimeout(() => isReady || reject(refusedFrame(this.session.appId)), FRAME_READY_MS)
+      );
+    });
     this.listen(this.bridge);
     element.replaceChildren(iframe); // like TalkJS: the UI takes the element over ("Loading chat..." goes)
     return ready;
@@ -220,6 +230,15 @@ class MessageField {
     const reply = await this.ui.bridge.request("messageField", { op: "getText" });
     return reply.text || "";
   }
+}
+
+const FRAME_READY_MS = 5000;
+
+function refusedFrame(appId) {
+  return fail(
+    "FRAME_REFUSED",
+    `Parley refused to show the chat on this page (app ${appId}): if the app has allowed origins, add ${window.location.origin}`
+  );
 }
 
 function hostState() {
