@@ -3,6 +3,8 @@ conversation's participants and recent messages, and live figures."""
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from typing import Any
 
 from server.chat import lookup, serialize
@@ -27,28 +29,21 @@ def parse_page(raw: Any) -> int:
 
 
 async def users(ctx: ChatContext, app: App, search: str, page: int) -> dict[str, Any]:
-    return await ctx.db.read(_users, app, search[:MAX_QUERY], page)
-
-
-def _users(app: App, search: str, page: int) -> dict[str, Any]:
-    query = User.select().where(User.app == app.id)
-    if search:
-        query = query.where(User.user_id.contains(search) | User.name.contains(search))
-    rows = list(query.order_by(User.id.desc()).paginate(page, PAGE_SIZE + 1))
-    return {"items": [serialize.user_json(u) for u in rows[:PAGE_SIZE]], "page": page, "hasMore": len(rows) > PAGE_SIZE}
+    return await ctx.db.read(_search, User, (User.user_id, User.name), serialize.user_json, app, search, page)
 
 
 async def conversations(ctx: ChatContext, app: App, search: str, page: int) -> dict[str, Any]:
-    return await ctx.db.read(_conversations, app, search[:MAX_QUERY], page)
+    fields = (Conversation.conversation_id, Conversation.subject)
+    return await ctx.db.read(_search, Conversation, fields, lookup.conversation_view, app, search, page)
 
 
-def _conversations(app: App, search: str, page: int) -> dict[str, Any]:
-    query = Conversation.select().where(Conversation.app == app.id)
+def _search(model, fields, shape, app: App, search: str, page: int) -> dict[str, Any]:
+    """One page of an app's rows, newest first, whose `fields` contain `search` (case-insensitively)."""
+    query = model.select().where(model.app == app.id)
     if search:
-        query = query.where(Conversation.conversation_id.contains(search) | Conversation.subject.contains(search))
-    rows = list(query.order_by(Conversation.id.desc()).paginate(page, PAGE_SIZE + 1))
-    items = [lookup.conversation_view(c) for c in rows[:PAGE_SIZE]]
-    return {"items": items, "page": page, "hasMore": len(rows) > PAGE_SIZE}
+        query = query.where(reduce(operator.or_, (field.contains(search[:MAX_QUERY]) for field in fields)))
+    rows = list(query.order_by(model.id.desc()).paginate(page, PAGE_SIZE + 1))
+    return {"items": [shape(row) for row in rows[:PAGE_SIZE]], "page": page, "hasMore": len(rows) > PAGE_SIZE}
 
 
 async def conversation(ctx: ChatContext, app: App, conversation_id: str) -> dict[str, Any]:
