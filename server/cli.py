@@ -12,17 +12,12 @@ from typing import Any, TypeVar
 
 from server.chat import admin, apps, users
 from server.chat.context import ChatContext
+from server.chat.demo import DEMO_APP_ID, DEMO_USERS
 from server.chat.errors import ChatError, InvalidInput
 from server.config import Settings, SettingsError
 from server.db.database import Database, DatabaseURLError
 
 T = TypeVar("T")
-DEMO_APP_ID = "demo"
-DEMO_USERS = (
-    {"id": "123456", "name": "Alice", "email": ["alice@example.com"], "role": "default", "locale": "en-US"},
-    {"id": "654321", "name": "Sebastian", "email": ["sebastian@example.com"], "role": "default", "locale": "en-US"},
-    {"id": "456789", "name": "Steve", "email": ["steve@example.com"], "role": "default", "locale": "en-US"},
-)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -296,3 +296,13 @@ async def test_500_concurrent_guests_all_receive_one_message(server, tenant, api
     assert {r["message"]["text"] for r in received} == {"to the crowd"}
     await asyncio.gather(*(g.close() for g in guests))
     await eventually(lambda: _is(guest_count(server, tenant), 0), timeout=15)
+
+
+async def test_rule8_a_guest_made_participant_is_one_at_once(server, tenant, api, alice, visitor, group):
+    await join_as_guest(visitor)
+    assert await guest_count(server, tenant) == 1
+    api.put(f"conversations/{group}/participants/{VISITOR}")
+    await visitor.next_where("participant:added", lambda d: d["user"]["id"] == VISITOR)
+    await eventually(lambda: _is(guest_count(server, tenant), 0))  # the slot is free
+    await visitor.call("typing", {"conversationId": group, "isTyping": True})
+    assert (await alice.next("typing"))["userId"] == VISITOR  # no longer a guest's hidden typing

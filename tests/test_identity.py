@@ -118,3 +118,10 @@ def test_embed_views_carry_frame_ancestors_and_refuse_other_pages(server, restri
 def test_without_allowed_origins_any_page_may_embed(server, tenant):
     response = httpx.get(f"{server.base_url}/embed/{tenant['appId']}/chatbox", params={"origin": "https://any.example"})
     assert response.status_code == 200 and "content-security-policy" not in response.headers
+
+
+def test_credentials_check_applies_allowed_origins(server, restricted):
+    url = f"{server.base_url}/embed/{restricted['appId']}/credentials"
+    assert httpx.post(url, json={"me": "42"}, headers={"Origin": "https://shop.example.com"}).json() == {"valid": True}
+    refused = httpx.post(url, json={"me": "42"}, headers={"Origin": "https://evil.example"}).json()
+    assert refused["valid"] is False and refused["errorCode"] == "ORIGIN_NOT_ALLOWED"

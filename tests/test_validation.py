@@ -52,7 +52,7 @@ def test_parse_participation():
     assert v.parse_participation({"access": "Read", "notify": False}) == {"access": "Read", "notify": "false"}
     assert v.parse_participation({"notify": "MentionsOnly"}) == {"notify": "MentionsOnly"}
     assert v.parse_participation(None) == {}
-    for bad in ({"access": "Owner"}, {"notify": 1}, {"notify": "yes"}):
+    for bad in ({"access": "Owner"}, {"notify": 1}, {"notify": "yes"}, {"notify": []}, {"notify": {}}):
         with pytest.raises(InvalidInput):
             v.parse_participation(bad)
 

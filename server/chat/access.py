@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from server.chat.errors import Conflict, Forbidden
+from typing import Any
+
+from server.chat.errors import Conflict, Forbidden, InvalidInput
+from server.chat.validation import parse_id, require_object
 
 
 def require_reader(is_participant: bool, conversation_id: str) -> None:
@@ -16,13 +19,18 @@ def require_reader(is_participant: bool, conversation_id: str) -> None:
 VIEWS = ("chatbox", "popup", "inbox")
 
 
-def require_guest_access(disallow_user_sync: bool, disallow_conversation_sync: bool, view: str) -> None:
-    """Guests need both browser-sync settings allowed, and only the Chatbox and the Popup take them."""
+def require_guest_view(view: str) -> None:
+    """Only the Chatbox and the Popup take guests."""
     if view == "inbox":
         raise Forbidden(
             "the Inbox cannot open a conversation as a guest: use a Chatbox or a Popup for guest access",
             code="GUEST_NOT_ALLOWED_IN_INBOX",
         )
+
+
+def require_guest_access(disallow_user_sync: bool, disallow_conversation_sync: bool, view: str) -> None:
+    """Guests need both browser-sync settings allowed, and a view that takes guests."""
+    require_guest_view(view)
     for disallowed, setting in (
         (disallow_user_sync, "Disallow user synchronization via the browser"),
         (disallow_conversation_sync, "Disallow conversation synchronization via the browser"),
@@ -53,9 +61,22 @@ def require_allowed_origin(setting: str, origin: str | None) -> None:
         )
 
 
-def shows_typing(role: str) -> bool:
-    """A guest's typing is never shown to anyone (guests still see others typing)."""
-    return role != "guest"
+def typing_event(role: str | None, data: Any, user_id: str) -> dict[str, Any] | None:
+    """What a `typing` event from `user_id` tells the others, if anything.
+
+    It needs a join (`role` is how the connection joined), and a guest's typing is never shown to
+    anyone (guests still see others typing): for them the answer is None.
+    """
+    data = require_object(data, "typing")
+    conversation_id = parse_id(data.get("conversationId"), "conversationId")
+    if role is None:
+        raise InvalidInput("join the conversation before sending typing events", code="NOT_JOINED")
+    is_typing = data.get("isTyping")
+    if not isinstance(is_typing, bool):
+        raise InvalidInput("isTyping must be true or false")
+    if role == "guest":
+        return None
+    return {"conversationId": conversation_id, "userId": user_id, "isTyping": is_typing}
 
 
 def require_sender(access: str | None, user_id: str, conversation_id: str, is_guest: bool = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from argon2 import PasswordHasher
@@ -27,7 +28,8 @@ def check_new_password(password: str) -> str:
 
 
 async def set_password(ctx: ChatContext, password: str) -> None:
-    digest = hasher.hash(check_new_password(password))  # slow on purpose: outside the writer thread
+    # argon2 is slow on purpose: hash in a worker thread, not on the event loop or the writer thread
+    digest = await asyncio.to_thread(hasher.hash, check_new_password(password))
     await ctx.db.write(_store, PASSWORD_HASH, digest)
 
 
@@ -44,7 +46,7 @@ async def verify_password(ctx: ChatContext, password: str) -> bool:
     if row is None or not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH:
         return False
     try:
-        return hasher.verify(row.value, password)
+        return await asyncio.to_thread(hasher.verify, row.value, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -144,6 +144,3 @@ def _older(session: Session, conversation_id: str, before_id: str, limit: int, i
     members = [{"id": u.user_id} for _, u in lookup.participant_rows(conversation)]
     return {"messages": page, "hasOlder": len(older) > limit, "users": other_senders(conversation, members, page)}
 
-
-async def is_guest(ctx: ChatContext, session: Session, conversation_id: str, member: str) -> bool:
-    return await ctx.guests.is_admitted(conversation_key(session.app_id, conversation_id), member)

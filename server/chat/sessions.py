@@ -8,9 +8,9 @@ from typing import Any
 from server.chat import identity, lookup, serialize
 from server.chat.access import require_allowed_origin
 from server.chat.context import ChatContext
-from server.chat.errors import InvalidInput, NotFound
+from server.chat.errors import ChatError, InvalidInput, NotFound
 from server.chat.users import JSON_LIST_FIELDS, upsert_user
-from server.chat.validation import parse_id, parse_limit, parse_new_message, parse_user, require_object
+from server.chat.validation import parse_id, parse_new_message, parse_user, require_object
 from server.db.models import App, User
 
 
@@ -69,6 +69,19 @@ def _changes(user: User, fields: dict[str, Any]) -> bool:
     candidate = User(**user.__data__)
     serialize.store_fields(candidate, fields, JSON_LIST_FIELDS)
     return candidate.__data__ != user.__data__
+
+
+async def check_credentials(ctx: ChatContext, app_id: str, data: Any, origin: str | None) -> dict[str, Any]:
+    """`session.hasValidCredentials()`: would the app accept this user's signature or token from this page?"""
+    data = require_object(data, "credentials")
+    user_id = parse_id(data.get("me"), "me")
+    app = await ctx.db.read(lookup.find_app, app_id)
+    try:
+        require_allowed_origin(app.allowed_origins, origin)
+        identity.verify(app, user_id, data.get("signature"), data.get("token"))
+    except ChatError as error:
+        return {"valid": False, "errorCode": error.code, "message": error.message}
+    return {"valid": True}
 
 
 def unknown_user(app: App, user_id: str) -> NotFound:

@@ -164,7 +164,7 @@ def parse_participation(data: Any) -> dict[str, str]:
         fields["access"] = data["access"]
     if "notify" in data:
         notify = data["notify"]
-        if isinstance(notify, int) and not isinstance(notify, bool) or notify not in NOTIFY_VALUES:
+        if not isinstance(notify, bool | str) or notify not in NOTIFY_VALUES:
             raise InvalidInput('notify must be true, false or "MentionsOnly"')
         fields["notify"] = NOTIFY_VALUES[notify]
     return fields

@@ -16,7 +16,7 @@ import socketio
 
 from server.chat import access, events, feed, joining, messages, sessions, sync
 from server.chat.context import ChatContext
-from server.chat.errors import ChatError, InvalidInput
+from server.chat.errors import ChatError
 from server.chat.events import Event
 from server.chat.sessions import Session
 from server.chat.validation import parse_id, require_object
@@ -163,18 +163,12 @@ class RealtimeHandlers:
         return {"message": stored}
 
     async def on_typing(self, connection: Connection, sid: str, data: Any) -> Any:
-        data = require_object(data, "typing")
-        conversation_id = parse_id(data.get("conversationId"), "conversationId")
-        if conversation_id not in connection.joined:
-            raise InvalidInput("join the conversation before sending typing events", code="NOT_JOINED")
-        is_typing = data.get("isTyping")
-        if not isinstance(is_typing, bool):
-            raise InvalidInput("isTyping must be true or false")
-        if not access.shows_typing(connection.joined[conversation_id]):
-            return {}
-        session = connection.session
-        payload = {"conversationId": conversation_id, "userId": session.user_id, "isTyping": is_typing}
-        await self.sio.emit("typing", payload, room=conversation_room(session.app_id, conversation_id), skip_sid=sid)
+        conversation_id = data.get("conversationId") if isinstance(data, dict) else None
+        role = connection.joined.get(conversation_id) if isinstance(conversation_id, str) else None
+        payload = access.typing_event(role, data, connection.session.user_id)
+        if payload is not None:
+            room = conversation_room(connection.session.app_id, payload["conversationId"])
+            await self.sio.emit("typing", payload, room=room, skip_sid=sid)
         return {}
 
     async def on_conversation_read(self, connection: Connection, sid: str, data: Any) -> Any:
@@ -195,10 +189,20 @@ class RealtimeHandlers:
         room = conversation_room(event.app_id, event.conversation_id)
         rooms = [room, *(user_room(event.app_id, uid) for uid in event.users)]
         await self.sio.emit(event.name, event.data, room=rooms if event.users else room)
-        if event.name == events.PARTICIPANT_REMOVED and event.user_id is not None:
+        if event.name == events.PARTICIPANT_ADDED and event.user_id is not None:
+            await self._promote_guests(event.app_id, event.user_id, event.conversation_id)
+        elif event.name == events.PARTICIPANT_REMOVED and event.user_id is not None:
             await self._remove_user(event.app_id, event.user_id, event.conversation_id)
         elif event.name == events.CONVERSATION_DELETED:
             await self._close(event.app_id, event.conversation_id)
+
+    async def _promote_guests(self, app_id: str, user_id: str, conversation_id: str) -> None:
+        """A guest who became a participant is one now on every connection: their guest slot frees."""
+        for sid, connection in list(self.connections.items()):
+            session = connection.session
+            if session.app_id == app_id and session.user_id == user_id and connection.joined.get(conversation_id) == joining.GUEST:
+                connection.joined[conversation_id] = joining.PARTICIPANT
+                await joining.release(self.chat, session, conversation_id, sid)
 
     async def _remove_user(self, app_id: str, user_id: str, conversation_id: str) -> None:
         for sid, connection in list(self.connections.items()):

@@ -27,8 +27,8 @@ def create_sio(client_manager: socketio.AsyncManager | None = None) -> socketio.
         async_mode="asgi",
         client_manager=client_manager or FanoutManager(),
         json=OrjsonModule,
-        # Any origin may connect: the widget is embedded on site owners' pages. Per-app allowed
-        # origins are an app setting, enforced per connection once the dashboard issue lands.
+        # Any origin may reach the server: the widget is embedded on site owners' pages. Each app's
+        # allowed origins are checked per connection in the connect handler (chat.sessions).
         cors_allowed_origins="*",
         max_http_buffer_size=256_000,
         # Websocket only: the widget connects that way, and a websocket's own reader notices a silent

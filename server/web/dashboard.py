@@ -61,12 +61,11 @@ async def login(request: Request) -> Response:
     chat = request.app.state.chat
     try:
         check_csrf(session, form)
-        limiter.check(client)
+        limiter.attempt(client)
     except ChatError as error:
         context = {"error": error.message, "has_password": await admin.has_password(chat)}
         return await render(request, session, "login.html", context, status=error.status)
     if not await admin.verify_password(chat, str(form.get("password", ""))):
-        limiter.failed(client)
         context = {"error": "Wrong password.", "has_password": await admin.has_password(chat)}
         return await render(request, session, "login.html", context, status=401)
     limiter.succeeded(client)

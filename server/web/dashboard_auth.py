@@ -71,17 +71,20 @@ class LoginLimiter:
         self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
 
     def _recent(self, client: str) -> deque[float]:
-        failures = self._failures[client]
+        failures = self._failures.get(client, deque())
         while failures and failures[0] < time.monotonic() - LOGIN_WINDOW_SECONDS:
             failures.popleft()
+        if not failures:
+            self._failures.pop(client, None)  # forget addresses with nothing recent
         return failures
 
-    def check(self, client: str) -> None:
-        if len(self._recent(client)) >= LOGIN_FAILURES_ALLOWED:
+    def attempt(self, client: str) -> None:
+        """Count an attempt before the (slow) password check, so parallel attempts cannot slip past."""
+        failures = self._recent(client)
+        if len(failures) >= LOGIN_FAILURES_ALLOWED:
             raise TooManyAttempts(f"too many failed logins: wait {LOGIN_WINDOW_SECONDS // 60} minutes and try again")
-
-    def failed(self, client: str) -> None:
-        self._recent(client).append(time.monotonic())
+        failures.append(time.monotonic())
+        self._failures[client] = failures
 
     def succeeded(self, client: str) -> None:
         self._failures.pop(client, None)

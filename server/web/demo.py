@@ -10,12 +10,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from server.chat import apps
+from server.chat.demo import DEMO_APP_ID, DEMO_USERS
 from server.chat.errors import NotFound
 from server.web.embed import ROOT, templates
 
 DEMO = ROOT / "demo"
-DEMO_APP_ID = "demo"
-DEMO_USERS = ({"id": "123456", "name": "Alice"}, {"id": "654321", "name": "Sebastian"}, {"id": "456789", "name": "Steve"})
 demo_templates = Jinja2Templates(directory=str(DEMO))
 
 

@@ -14,9 +14,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.chat import access, apps, identity
+from server.chat import access, apps, sessions
 from server.chat.errors import ChatError
-from server.chat.validation import parse_id, require_object
 from server.web.responses import JSON, read_json
 
 log = logging.getLogger(__name__)
@@ -62,14 +61,11 @@ async def app_info(request: Request) -> Response:
 
 async def credentials(request: Request) -> Response:
     """`session.hasValidCredentials()`: would a session with these credentials be accepted?"""
-    data = require_object(await read_json(request), "credentials")
-    user_id = parse_id(data.get("me"), "me")
-    app = await apps.get_app(request.app.state.chat, request.path_params["app_id"])
-    try:
-        identity.verify(app, user_id, data.get("signature"), data.get("token"))
-    except ChatError as error:
-        return JSON({"valid": False, "errorCode": error.code, "message": error.message})
-    return JSON({"valid": True})
+    origin = request.headers.get("origin")
+    result = await sessions.check_credentials(
+        request.app.state.chat, request.path_params["app_id"], await read_json(request), origin
+    )
+    return JSON(result)
 
 
 async def ui_frame(request: Request) -> Response:
@@ -82,7 +78,7 @@ async def ui_frame(request: Request) -> Response:
         if not ORIGIN.match(parent_origin):
             raise ChatError("the frame needs ?origin= set to the embedding page's origin", code="INVALID_ORIGIN")
         if kind == "inbox" and request.query_params.get("asGuest", "").lower() in ("1", "true"):
-            access.require_guest_access(False, False, "inbox")  # the same rule the realtime join applies
+            access.require_guest_view(kind)  # the same rule the realtime join applies
         app = await apps.get_app(request.app.state.chat, request.path_params["app_id"])
         access.require_allowed_origin(app.allowed_origins, parent_origin)
     except ChatError as error:
