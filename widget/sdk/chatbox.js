@@ -4,16 +4,16 @@
 import { fail } from "./errors.js";
 import { UIBox } from "./ui.js";
 
-const OPTIONS = {
+/** Options every chat UI takes (the Popup and the Inbox add their own). */
+export const CHAT_OPTIONS = {
   showChatHeader: "boolean",
   messageField: "object",
   theme: "any",
   dir: "string",
   presence: "any",
   messageFilter: "any",
-  chatTitleMode: "string",
-  chatSubtitleMode: "string",
 };
+const OPTIONS = { ...CHAT_OPTIONS, chatTitleMode: "string", chatSubtitleMode: "string" };
 
 export class Chatbox extends UIBox {
   constructor(session, options = {}) {

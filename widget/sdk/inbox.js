@@ -2,22 +2,17 @@
 /** `session.createInbox()`: the visitor's conversations beside the selected one. Never takes guests. */
 
 import { checkPredicate } from "/widget/shared/predicate.js";
-import { checkOptions } from "./chatbox.js";
+import { CHAT_OPTIONS, checkOptions } from "./chatbox.js";
 import { fail } from "./errors.js";
 import { UIBox } from "./ui.js";
 
 const OPTIONS = {
+  ...CHAT_OPTIONS,
   selected: "any",
   showFeedHeader: "boolean",
   feedFilter: "any",
   feedConversationTitleMode: "string",
   showMobileBackButton: "boolean",
-  showChatHeader: "boolean",
-  messageField: "object",
-  theme: "any",
-  dir: "string",
-  presence: "any",
-  messageFilter: "any",
 };
 export const GUEST_NOT_ALLOWED_IN_INBOX =
   "The Inbox cannot show a conversation in guest mode (asGuest): use a Chatbox or a Popup for guest access";

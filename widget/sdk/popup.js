@@ -1,21 +1,11 @@
 // @ts-check
 /** `session.createPopup()`: a launcher button at the bottom right and a chat that opens above it. */
 
-import { checkOptions } from "./chatbox.js";
+import { CHAT_OPTIONS, checkOptions } from "./chatbox.js";
 import { fail } from "./errors.js";
 import { UIBox } from "./ui.js";
 
-const OPTIONS = {
-  keepOpen: "boolean",
-  launcher: "string",
-  showCloseInHeader: "boolean",
-  showChatHeader: "boolean",
-  messageField: "object",
-  theme: "any",
-  dir: "string",
-  presence: "any",
-  messageFilter: "any",
-};
+const OPTIONS = { ...CHAT_OPTIONS, keepOpen: "boolean", launcher: "string", showCloseInHeader: "boolean" };
 const LAUNCHER_MODES = ["always", "close-only", "never"];
 
 const STYLE = `
