@@ -21,3 +21,14 @@ export function fail(code, message) {
 export function fromServer(error) {
   return fail(error.code || "SERVER_ERROR", error.message || "the server refused the request");
 }
+
+/** Call every handler with `value`; one that throws is logged and does not stop the others. */
+export function callHandlers(handlers, value, what) {
+  for (const handler of [...handlers]) {
+    try {
+      handler(value);
+    } catch (error) {
+      console.error(`[Parley] ${what} handler threw:`, error);
+    }
+  }
+}

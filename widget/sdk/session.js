@@ -3,7 +3,7 @@
 
 import { Chatbox } from "./chatbox.js";
 import { ConversationBuilder } from "./conversation.js";
-import { fail } from "./errors.js";
+import { callHandlers, fail } from "./errors.js";
 import { Inbox } from "./inbox.js";
 import { sdkMessage } from "./message.js";
 import { Popup } from "./popup.js";
@@ -163,14 +163,7 @@ export class Session {
   }
 
   dispatchMessage({ message, sender }) {
-    const event = sdkMessage(message, sender, this.me.id);
-    for (const handler of [...this.messageHandlers]) {
-      try {
-        handler(event);
-      } catch (error) {
-        console.error("[Parley] an onMessage handler threw:", error);
-      }
-    }
+    callHandlers(this.messageHandlers, sdkMessage(message, sender, this.me.id), "an onMessage");
   }
 
   /** The session's own connection, opened on first need. */

@@ -3,7 +3,7 @@
 
 import { Bridge } from "./bridge.js";
 import { ConversationBuilder } from "./conversation.js";
-import { TalkError, fail, fromServer } from "./errors.js";
+import { TalkError, callHandlers, fail, fromServer } from "./errors.js";
 import { userId } from "./user.js";
 
 export class UIBox {
@@ -182,13 +182,7 @@ export class UIBox {
   }
 
   emit(name, event) {
-    for (const handler of this.handlers.get(name) || []) {
-      try {
-        handler(event);
-      } catch (error) {
-        console.error(`[Parley] a ${name} handler threw:`, error);
-      }
-    }
+    callHandlers(this.handlers.get(name) || [], event, `a ${name}`);
   }
 
   destroy() {

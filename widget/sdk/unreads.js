@@ -1,7 +1,7 @@
 // @ts-check
 /** `session.unreads`: the user's participant conversations with unread messages, kept current. */
 
-import { fail } from "./errors.js";
+import { callHandlers, fail } from "./errors.js";
 import { sdkUnreads } from "./message.js";
 
 export class Unreads {
@@ -36,13 +36,7 @@ export class Unreads {
     const same = this.current && JSON.stringify(summary(next)) === JSON.stringify(summary(this.current));
     this.current = next;
     if (same) return;
-    for (const handler of [...this.handlers]) {
-      try {
-        handler(next);
-      } catch (error) {
-        console.error("[Parley] an unreads.onChange handler threw:", error);
-      }
-    }
+    callHandlers(this.handlers, next, "an unreads.onChange");
   }
 }
 
