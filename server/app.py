@@ -18,8 +18,12 @@ from server.chat import admin
 from server.chat.context import ChatContext
 from server.config import Settings
 from server.db.database import Database
+from server.proxies import ClientAddress
+from server.realtime import _internals
+from server.realtime.engine import EngineOptions
 from server.realtime.handlers import RealtimeHandlers
 from server.realtime.server import create_sio
+from server.serving import UVICORN_OPTIONS
 from server.web import dashboard, demo, embed, rest
 from server.web.responses import EXCEPTION_HANDLERS, JSON
 
@@ -36,18 +40,32 @@ class ParleyApp(socketio.ASGIApp):
 
 
 async def health(request: Request) -> Response:
-    return JSON({"status": "ok"})
+    """Liveness, and how realtime frames are written (the start-up check and the live counts)."""
+    sio = request.app.state.sio
+    realtime = {**request.app.state.realtime_check, **sio.eio.report(), "deliveries": sio.manager.deliveries}
+    return JSON({"status": "ok", "realtime": realtime})
+
+
+def engine_options(settings: Settings) -> EngineOptions:
+    return EngineOptions(
+        backlog_per_socket=settings.ws_backlog_bytes,
+        backlog_total=settings.ws_backlog_total_bytes,
+        connections_per_address=settings.connections_per_address,
+        client_address=ClientAddress(settings.trusted_proxies),
+    )
 
 
 def create_app(settings: Settings) -> ParleyApp:
-    database = Database(settings.database_url)
+    database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     chat = ChatContext(database)
-    sio = create_sio()
+    sio = create_sio(engine_options(settings))
     realtime = RealtimeHandlers(sio, chat)
+    realtime_check = _internals.check(UVICORN_OPTIONS["ws"])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         database.start()  # applies pending migrations before the first request
+        _internals.log_check(realtime_check)
         if settings.admin_password:  # PARLEY_ADMIN_PASSWORD: stored as a hash, like `parley admin set-password`
             await admin.set_password(chat, settings.admin_password)
         try:
@@ -56,13 +74,15 @@ def create_app(settings: Settings) -> ParleyApp:
             database.close()
 
     web = Starlette(
-        routes=[Route("/health", health), *rest.routes, *embed.routes(), *demo.routes(), *dashboard.routes,
+        routes=[Route("/health", health), Route("/healthz", health), *rest.routes, *embed.routes(), *demo.routes(), *dashboard.routes,
                 Mount("/dashboard-assets", StaticFiles(directory=DASHBOARD_ASSETS))],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
     web.state.chat = chat
     web.state.settings = settings
+    web.state.sio = sio
+    web.state.realtime_check = realtime_check
     app = ParleyApp(sio, other_asgi_app=embed.PublicAssets(web))
     app.settings, app.chat, app.realtime = settings, chat, realtime
     return app

@@ -10,7 +10,10 @@ import dataclasses
 import os
 from collections.abc import Mapping
 
+from server.proxies import Network, parse_networks
+
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+SQLITE_SYNCHRONOUS = ("normal", "full")
 
 
 class SettingsError(ValueError):
@@ -26,6 +29,11 @@ class Settings:
     redis_url: str | None = None
     public_url: str | None = None
     admin_password: str | None = dataclasses.field(default=None, repr=False)
+    sqlite_synchronous: str = "normal"
+    trusted_proxies: tuple[Network, ...] = ()
+    connections_per_address: int = 1_000
+    ws_backlog_bytes: int = 256 * 1024
+    ws_backlog_total_bytes: int = 256 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -39,6 +47,11 @@ class Settings:
             redis_url=env.get("PARLEY_REDIS_URL") or None,
             public_url=(env.get("PARLEY_PUBLIC_URL") or "").rstrip("/") or None,
             admin_password=_admin_password(env.get("PARLEY_ADMIN_PASSWORD")),
+            sqlite_synchronous=_choice(env, "PARLEY_SQLITE_SYNCHRONOUS", SQLITE_SYNCHRONOUS, defaults.sqlite_synchronous),
+            trusted_proxies=_networks(env, "PARLEY_TRUSTED_PROXIES"),
+            connections_per_address=_positive(env, "PARLEY_CONNECTIONS_PER_ADDRESS", defaults.connections_per_address),
+            ws_backlog_bytes=_positive(env, "PARLEY_WS_BACKLOG_BYTES", defaults.ws_backlog_bytes),
+            ws_backlog_total_bytes=_positive(env, "PARLEY_WS_BACKLOG_TOTAL_BYTES", defaults.ws_backlog_total_bytes),
         )
 
     def replace(self, **changes: object) -> Settings:
@@ -66,6 +79,35 @@ def _admin_password(raw: str | None) -> str | None:
     if raw and len(raw) < 10:
         raise SettingsError("PARLEY_ADMIN_PASSWORD must be at least 10 characters")
     return raw or None
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if raw.lower() not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw.lower()
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not 1 <= value <= 2**40:
+        raise SettingsError(f"{name} must be between 1 and {2**40}, got {value}")
+    return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:
+    try:
+        return parse_networks(env.get(name) or "")
+    except ValueError as error:
+        raise SettingsError(f"{name}: {error}") from None
 
 
 def _log_level(raw: str | None, default: str) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 import uvicorn
 
+from server.realtime.engine import EngineOptions
+
 UVICORN_OPTIONS: dict[str, Any] = {
     # The sans-I/O websocket protocol keeps per-connection state small, and lets the fan-out
     # manager write frames straight to a connection's transport (server/realtime/fanout.py).
@@ -15,6 +17,8 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "ws_per_message_deflate": False,
     # Engine.IO runs its own heartbeat; websocket-level pings would double the idle work.
     "ws_ping_interval": None,
+    # A bigger message is refused by the websocket parser before it is buffered (close code 1009).
+    "ws_max_size": EngineOptions.max_message_bytes,
     "loop": "uvloop",
     "http": "httptools",
     "proxy_headers": False,

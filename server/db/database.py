@@ -40,11 +40,11 @@ class DatabaseURLError(ValueError):
     """PARLEY_DATABASE_URL names a database Parley cannot open."""
 
 
-def open_database(url: str) -> peewee.Database:
+def open_database(url: str, sqlite_synchronous: str = "normal") -> peewee.Database:
     """Build (without connecting) the peewee database a URL names."""
     scheme = url.split(":", 1)[0]
     if scheme == "sqlite":
-        return _open_sqlite(url)
+        return _open_sqlite(url, sqlite_synchronous)
     if scheme in POSTGRES_SCHEMES:
         return db_url.connect(url, prefer_psycopg3=True)
     raise DatabaseURLError(
@@ -53,7 +53,7 @@ def open_database(url: str) -> peewee.Database:
     )
 
 
-def _open_sqlite(url: str) -> peewee.SqliteDatabase:
+def _open_sqlite(url: str, synchronous: str = "normal") -> peewee.SqliteDatabase:
     path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
     if not path:
         raise DatabaseURLError(f"SQLite URLs take three slashes and a file path, got {url!r}")
@@ -61,7 +61,7 @@ def _open_sqlite(url: str) -> peewee.SqliteDatabase:
         # every worker thread would open its own, empty, in-memory database
         raise DatabaseURLError("in-memory SQLite is not supported: use a file (tests use a temporary one)")
     pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, autoconnect=True)
+    return peewee.SqliteDatabase(path, pragmas={**SQLITE_PRAGMAS, "synchronous": synchronous}, autoconnect=True)
 
 
 def migrate(database: peewee.Database) -> list[str]:
@@ -73,9 +73,9 @@ def migrate(database: peewee.Database) -> list[str]:
 class Database:
     """The running database: worker threads, each holding its own connection."""
 
-    def __init__(self, url: str, readers: int = 3) -> None:
+    def __init__(self, url: str, readers: int = 3, sqlite_synchronous: str = "normal") -> None:
         self.url = url
-        self.peewee = open_database(url)
+        self.peewee = open_database(url, sqlite_synchronous)
         self.is_sqlite = isinstance(self.peewee, peewee.SqliteDatabase)
         self._writer = _worker("parley-db-write")
         self._readers = [_worker(f"parley-db-read-{i}") for i in range(readers)]

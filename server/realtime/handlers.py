@@ -83,9 +83,12 @@ class RealtimeHandlers:
         sio.on("disconnect", self.disconnect)
         for name in CLIENT_EVENTS:
             sio.on(name, self._guarded(getattr(self, "on_" + name.replace(":", "_"))))
+        sio.on("*", self.unknown_event)
         chat.events.subscribe(self.forward)
 
     async def connect(self, sid: str, environ: dict, auth: Any) -> None:
+        if sid in self.connections:  # a socket's identity is set once, for its lifetime
+            raise socketio.exceptions.ConnectionRefusedError("this connection already has a session", {"code": "ALREADY_CONNECTED"})
         try:
             session = await sessions.open_session(self.chat, auth, embedding_origin(environ, auth))
         except ChatError as error:
@@ -109,12 +112,14 @@ class RealtimeHandlers:
     def _guarded(self, handler: Callable[[Connection, str, Any], Awaitable[Any]]):
         """Answer every event: the handler's result, or its error as `{"error": ...}`."""
 
-        async def event(sid: str, data: Any = None) -> Any:
+        async def event(sid: str, *args: Any) -> Any:
             connection = self.connections.get(sid)
             if connection is None:
                 return {"error": {"code": "NOT_CONNECTED", "message": "this connection has no session"}}
+            if len(args) > 1:
+                return {"error": {"code": "INVALID_ARGUMENT", "message": f"an event takes one payload object, got {len(args)}"}}
             try:
-                return await handler(connection, sid, data)
+                return await handler(connection, sid, args[0] if args else None)
             except ChatError as error:
                 return _error(error)
             except Exception:
@@ -122,6 +127,9 @@ class RealtimeHandlers:
                 return {"error": {"code": "INTERNAL_ERROR", "message": "the server failed to handle this event"}}
 
         return event
+
+    async def unknown_event(self, event: str, sid: str, *args: Any) -> Any:
+        return {"error": {"code": "UNKNOWN_EVENT", "message": f"there is no event {event[:100]!r}; see docs/protocol.md"}}
 
     async def on_conversation_sync(self, connection: Connection, sid: str, data: Any) -> Any:
         return await sync.sync_conversation(self.chat, connection.session, data)
