@@ -200,8 +200,10 @@ async function main() {
   const out = { mode: cfg.mode, lean: !!cfg.lean, clients: cfg.clients };
   const rss0 = rssBytes(cfg.serverPid);
   const t0 = now();
+  const connectCpu0 = cpuSeconds(cfg.serverPid);
   const receivers = await connectAll(cfg.clients);
   out.connectSeconds = (now() - t0) / 1000;
+  out.connectServerCpuSeconds = cpuSeconds(cfg.serverPid) - connectCpu0;
   const sender = cfg.mode === "ws" ? await connectWs(-1) : await connectSocketIo(cfg.sender, "participant");
   await sleep(1000);
   out.rssPerConnectionBytes = (rssBytes(cfg.serverPid) - rss0) / cfg.clients;

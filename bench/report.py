@@ -18,6 +18,7 @@ def _get(result: dict, path: str) -> Any:
 
 ROWS = (
     ("time to connect all (s)", "connectSeconds", "{:.1f}"),
+    ("server CPU-ms per connect + join", "connectCpuMsPerClient", "{:.2f}"),
     ("burst deliveries/s", "burst.deliveriesPerSecond", "{:,.0f}"),
     ("burst lost", "burst.lost", "{}"),
     ("burst latency p99 (ms)", "burst.latencyMs.p99", "{:,.0f}"),
@@ -40,8 +41,16 @@ def _cell(result: dict, path: str, fmt: str, scale: float) -> str:
     return "-" if value is None else fmt.format(value * scale)
 
 
+def derive(result: dict) -> None:
+    """Figures computed from the generator's raw ones."""
+    if "connectServerCpuSeconds" in result and result.get("clients"):
+        result["connectCpuMsPerClient"] = result["connectServerCpuSeconds"] * 1000 / result["clients"]
+
+
 def print_table(report: dict) -> None:
     stacks = report["stacks"]
+    for result in stacks.values():
+        derive(result)
     names = list(stacks)
     clients = report["settings"].get("clients")
     print(f"\n{clients} clients in one room; {report['machine']['cpu']} ({report['machine']['cores']} cores)\n")

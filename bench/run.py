@@ -102,8 +102,15 @@ def server_process(command: list[str], port: int, env: dict[str, str]) -> Iterat
             process.wait()
 
 
+# The app's rate limits, raised the same way: the sender sends far faster than a person.
+BENCH_RATES = {key: "1000000/second" for key in ("messagesPerConnection", "messagesPerUser", "joinsPerConnection",
+                                                  "connectionsPerAddress", "usersCreatedPerAddress", "restCallsPerApp")}
+
+
 def parley_env(database: pathlib.Path) -> dict[str, str]:
-    return {**os.environ, "PARLEY_DATABASE_URL": f"sqlite:///{database}", "PARLEY_LOG_LEVEL": "warning"}
+    # Every client of the benchmark comes from 127.0.0.1: the per-address limits are raised explicitly.
+    return {**os.environ, "PARLEY_DATABASE_URL": f"sqlite:///{database}", "PARLEY_LOG_LEVEL": "warning",
+            "PARLEY_CONNECTIONS_PER_ADDRESS": "100000", "PARLEY_PACKETS_PER_SECOND": "100000"}
 
 
 def prepare_parley(base_url: str, env: dict[str, str], clients: int) -> dict[str, str]:
@@ -111,7 +118,8 @@ def prepare_parley(base_url: str, env: dict[str, str], clients: int) -> dict[str
     run = [sys.executable, "-m", "server"]
     created = json.loads(subprocess.run([*run, "app", "create", "--name", "bench"], env=env, check=True,
                                         capture_output=True, text=True, cwd=ROOT).stdout)
-    subprocess.run([*run, "app", "set", created["appId"], f"guestLimit={clients + 10}"], env=env, check=True,
+    rates = [f"{key}={value}" for key, value in BENCH_RATES.items()]
+    subprocess.run([*run, "app", "set", created["appId"], f"guestLimit={clients + 10}", *rates], env=env, check=True,
                    capture_output=True, cwd=ROOT)
     headers = {"Authorization": f"Bearer {created['secretKey']}"}
     with httpx.Client(base_url=f"{base_url}/v1/{created['appId']}/", headers=headers, timeout=30) as api:

@@ -51,6 +51,8 @@ def engine_options(settings: Settings) -> EngineOptions:
         backlog_per_socket=settings.ws_backlog_bytes,
         backlog_total=settings.ws_backlog_total_bytes,
         connections_per_address=settings.connections_per_address,
+        packets_per_second=settings.packets_per_second,
+        packet_burst=4 * settings.packets_per_second,
         client_address=ClientAddress(settings.trusted_proxies),
     )
 

@@ -93,7 +93,7 @@ async def app_list(chat: ChatContext, args: argparse.Namespace) -> int:
 
 
 async def app_set(chat: ChatContext, args: argparse.Namespace) -> int:
-    changes = dict(apps.parse_setting(*_split_pair(pair)) for pair in args.pairs)
+    changes = apps.parse_settings(dict(_split_pair(pair) for pair in args.pairs))
     return print_json(await apps.update_settings(chat, args.app_id, changes))
 
 
@@ -144,10 +144,11 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
     import uvicorn
 
     from server.app import create_app
-    from server.serving import tune_gc, uvicorn_config
+    from server.serving import tune_gc, tune_switching, uvicorn_config
 
     settings = settings.replace(host=host or settings.host, port=port if port is not None else settings.port)
     print(f"Parley is serving on {settings.base_url} (demo: {settings.base_url}/demo)", flush=True)
     tune_gc()
+    tune_switching()
     uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings.log_level)).run()
     return 0

@@ -32,6 +32,7 @@ class Settings:
     sqlite_synchronous: str = "normal"
     trusted_proxies: tuple[Network, ...] = ()
     connections_per_address: int = 1_000
+    packets_per_second: int = 50
     ws_backlog_bytes: int = 256 * 1024
     ws_backlog_total_bytes: int = 256 * 1024 * 1024
 
@@ -50,6 +51,7 @@ class Settings:
             sqlite_synchronous=_choice(env, "PARLEY_SQLITE_SYNCHRONOUS", SQLITE_SYNCHRONOUS, defaults.sqlite_synchronous),
             trusted_proxies=_networks(env, "PARLEY_TRUSTED_PROXIES"),
             connections_per_address=_positive(env, "PARLEY_CONNECTIONS_PER_ADDRESS", defaults.connections_per_address),
+            packets_per_second=_positive(env, "PARLEY_PACKETS_PER_SECOND", defaults.packets_per_second),
             ws_backlog_bytes=_positive(env, "PARLEY_WS_BACKLOG_BYTES", defaults.ws_backlog_bytes),
             ws_backlog_total_bytes=_positive(env, "PARLEY_WS_BACKLOG_TOTAL_BYTES", defaults.ws_backlog_total_bytes),
         )

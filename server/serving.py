@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from typing import Any
 
 import uvicorn
@@ -38,3 +39,13 @@ def tune_gc() -> None:
     waits a little longer; everything else is still freed at once by reference counting.
     """
     gc.set_threshold(100_000, 50, 1000)
+
+
+def tune_switching() -> None:
+    """Hand the GIL back to the event loop sooner (0.5 ms instead of 5 ms).
+
+    Queries run on worker threads; each time the event loop makes a system call it lets a worker
+    take the GIL, and then waits up to the switch interval to get it back. With thousands of
+    connections arriving at once, that wait, not the work, was what stretched connect times.
+    """
+    sys.setswitchinterval(0.0005)

@@ -37,8 +37,9 @@ class LiveServer:
         return self.app.chat.db.write_blocking(apps._create_app, name, app_id)[0]
 
     def update_app(self, app_id: str, **settings: Any) -> None:
-        changes = dict(apps.parse_setting(k, str(v).lower() if isinstance(v, bool) else str(v)) for k, v in settings.items())
+        changes = apps.parse_settings({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in settings.items()})
         self.app.chat.db.write_blocking(apps._update_settings, app_id, changes)
+        self.app.chat.forget_app(app_id)  # as the dashboard does; another process's change takes effect within 2 s
 
 
 @contextlib.contextmanager

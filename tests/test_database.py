@@ -33,7 +33,7 @@ from server.db.models import MODELS, App, Conversation, Message, User
 
 PG_HOST, PG_PORT, PG_USER, PG_ADMIN_DB = "127.0.0.1", 5432, "postgres", "postgres"
 MIGRATION_TABLE = "schema_migration"
-ALL_MIGRATIONS = ["0001_initial", "0002_settings"]
+ALL_MIGRATIONS = ["0001_initial", "0002_settings", "0003_rate_limits"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from server.chat import ids, lookup, serialize
+from server.chat import ids, lookup, ratelimits, serialize
 from server.chat.context import ChatContext
 from server.chat.errors import Conflict, InvalidInput, Unauthorized
 from server.chat.validation import parse_id
@@ -15,10 +15,24 @@ BOOLEAN_SETTINGS = {
     "disallowUserSync": "disallow_user_sync",
     "disallowConversationSync": "disallow_conversation_sync",
     "identityVerification": "identity_verification",
+    "looseVerifiedSync": "loose_verified_sync",
 }
 INTEGER_SETTINGS = {"participantLimit": "participant_limit", "guestLimit": "guest_limit"}
 MAX_LIMIT = 1_000_000
-SETTING_KEYS = (*BOOLEAN_SETTINGS, *INTEGER_SETTINGS, "allowedOrigins")
+SETTING_KEYS = (*BOOLEAN_SETTINGS, *INTEGER_SETTINGS, "allowedOrigins", *ratelimits.RULES)
+
+
+def parse_settings(pairs: dict[str, str]) -> dict[str, Any]:
+    """`key=value` app settings as typed -> model fields; rate limits gather in `rate_limits`
+    (an empty value puts a rate back to its default)."""
+    changes: dict[str, Any] = {}
+    for key, raw in pairs.items():
+        if key in ratelimits.RULES:
+            changes.setdefault("rate_limits", {})[key] = ratelimits.parse_rate(key, raw) if raw.strip() else None
+        else:
+            field, value = parse_setting(key, raw)
+            changes[field] = value
+    return changes
 
 
 def parse_setting(key: str, raw: str) -> tuple[str, Any]:
@@ -72,12 +86,17 @@ async def list_apps(ctx: ChatContext) -> list[dict[str, Any]]:
 
 
 async def update_settings(ctx: ChatContext, app_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-    return await ctx.write(_update_settings, app_id, changes)
+    updated = await ctx.write(_update_settings, app_id, changes)
+    ctx.forget_app(app_id)
+    return updated
 
 
 def _update_settings(app_id: str, changes: dict[str, Any]) -> tuple[dict[str, Any], list]:
     app = lookup.find_app(app_id)
     for field, value in changes.items():
+        if field == "rate_limits":
+            merged = {**ratelimits.parse_overrides(app.rate_limits), **value}
+            value = serialize.dumps({k: v for k, v in sorted(merged.items()) if v is not None})
         setattr(app, field, value)
     app.save()
     return serialize.app_json(app), []
@@ -85,7 +104,9 @@ def _update_settings(app_id: str, changes: dict[str, Any]) -> tuple[dict[str, An
 
 async def rotate_secret(ctx: ChatContext, app_id: str) -> dict[str, Any]:
     """A new secret key; the old one stops working at once (REST, signatures, tokens)."""
-    return await ctx.write(_rotate_secret, app_id)
+    rotated = await ctx.write(_rotate_secret, app_id)
+    ctx.forget_app(app_id)
+    return rotated
 
 
 def _rotate_secret(app_id: str) -> tuple[dict[str, Any], list]:
@@ -98,8 +119,8 @@ def _rotate_secret(app_id: str) -> tuple[dict[str, Any], list]:
 def parse_form_settings(form: dict[str, str]) -> dict[str, Any]:
     """The dashboard's Settings form: unticked checkboxes are absent, so every boolean is set."""
     pairs = {key: "true" if form.get(key) == "on" else "false" for key in BOOLEAN_SETTINGS}
-    pairs.update({key: form.get(key, "") for key in (*INTEGER_SETTINGS, "allowedOrigins")})
-    return dict(parse_setting(key, value) for key, value in pairs.items())
+    pairs.update({key: form.get(key, "") for key in (*INTEGER_SETTINGS, "allowedOrigins", *ratelimits.RULES)})
+    return parse_settings(pairs)
 
 
 async def authenticate(ctx: ChatContext, app_id: str, authorization: str | None) -> App:

@@ -1,17 +1,26 @@
-"""What every use case needs: the database and the bus that carries events after commit."""
+"""What every use case needs: the database, the bus that carries events after commit, the guest
+registry, the rate limiter, and apps' settings as they are now."""
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from server.chat import lookup
 from server.chat.events import Event, EventBus
 from server.chat.guests import GuestRegistry, LocalGuestRegistry
+from server.chat.ratelimits import RateLimiter
+from server.chat.snapshots import JoinSnapshots
 from server.db.database import Database
+from server.db.models import App
 
 T = TypeVar("T")
+# Settings read for a check on a hot path (rate limits) are at most this old. A change made in this
+# process applies at once; one made in another process within this many seconds.
+SETTINGS_MAX_AGE_SECONDS = 2.0
 
 
 @dataclasses.dataclass
@@ -19,11 +28,30 @@ class ChatContext:
     db: Database
     events: EventBus = dataclasses.field(default_factory=EventBus)
     guests: GuestRegistry = dataclasses.field(default_factory=LocalGuestRegistry)
+    limits: RateLimiter = dataclasses.field(default_factory=RateLimiter)
+    snapshots: JoinSnapshots = dataclasses.field(default_factory=JoinSnapshots)
     # Open realtime connections per app id, in this process (the dashboard's live figure).
     connections: collections.Counter = dataclasses.field(default_factory=collections.Counter)
+    _apps: dict[str, tuple[float, App]] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # First subscriber: a conversation's snapshots are invalid before anyone hears of its change.
+        self.events.subscribe(self.snapshots.on_event)
 
     async def write(self, fn: Callable[..., tuple[T, list[Event]]], *args: object) -> T:
         """Run a writing use case: `fn` returns (result, events); events go out after commit."""
         result, events = await self.db.write(fn, *args)
         await self.events.publish(events)
         return result
+
+    async def current_app(self, app_id: str) -> App:
+        """An app's row as it is now (within SETTINGS_MAX_AGE_SECONDS), without a query each time."""
+        cached = self._apps.get(app_id)
+        if cached is not None and time.monotonic() - cached[0] < SETTINGS_MAX_AGE_SECONDS:
+            return cached[1]
+        app = await self.db.read(lookup.find_app, app_id)
+        self._apps[app_id] = (time.monotonic(), app)
+        return app
+
+    def forget_app(self, app_id: str) -> None:
+        self._apps.pop(app_id, None)

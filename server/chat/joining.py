@@ -11,7 +11,7 @@ from server.chat.errors import InvalidInput
 from server.chat.guests import conversation_key, guest_limit_reached
 from server.chat.sessions import Session
 from server.chat.validation import parse_id, parse_limit, require_object
-from server.db.models import Conversation, User
+from server.db.models import App, Conversation, User
 
 PARTICIPANT, GUEST = "participant", "guest"
 
@@ -45,7 +45,13 @@ def parse_join(data: Any) -> JoinRequest:
 
 async def admit(ctx: ChatContext, session: Session, request: JoinRequest, member: str) -> str:
     """Decide how this connection (`member`) joins: PARTICIPANT or GUEST (holding a guest slot)."""
-    role, guest_limit = await ctx.db.read(_role, session, request)
+    app = await ctx.current_app(session.app_id)
+    await ctx.limits.hit("joinsPerConnection", app.rate_limits, app.app_id, member)
+    members = ctx.snapshots.members((session.app_id, request.conversation_id, request.limit))
+    if members is None:
+        role, guest_limit = await ctx.db.read(_role, app, session, request)
+    else:  # a lobby's arriving guests: who the participants are is known without a query
+        role, guest_limit = decide_role(app, session.user_id in members, request)
     if role == GUEST:
         key = conversation_key(session.app_id, request.conversation_id)
         if not await ctx.guests.admit(key, member, guest_limit):
@@ -53,10 +59,14 @@ async def admit(ctx: ChatContext, session: Session, request: JoinRequest, member
     return role
 
 
-def _role(session: Session, request: JoinRequest) -> tuple[str, int]:
-    app = lookup.find_app(session.app_id)  # settings as they are now
+def _role(app: App, session: Session, request: JoinRequest) -> tuple[str, int]:
     conversation = lookup.find_conversation(app, request.conversation_id)
-    if lookup.find_participant(conversation, session.user) is not None:
+    return decide_role(app, lookup.find_participant(conversation, session.user) is not None, request)
+
+
+def decide_role(app: App, is_participant: bool, request: JoinRequest) -> tuple[str, int]:
+    """PARTICIPANT, or GUEST and the app's guest limit; refuses a join the rules do not allow."""
+    if is_participant:
         return PARTICIPANT, 0  # asGuest has no effect for a participant
     if not request.as_guest:
         access.require_reader(False, request.conversation_id)
@@ -72,9 +82,21 @@ async def drop_guests(ctx: ChatContext, app_id: str, conversation_id: str) -> No
     await ctx.guests.drop(conversation_key(app_id, conversation_id))
 
 
+GUEST_ME = {"access": "ReadWrite", "notify": False, "role": GUEST}  # guests always have ReadWrite
+
+
 async def load(ctx: ChatContext, session: Session, request: JoinRequest, role: str) -> dict[str, Any]:
-    """What a UI needs to show the conversation, plus every message after `afterMessageId` if given."""
-    return await ctx.db.read(_load, session, request, role)
+    """What a UI needs to show the conversation, plus every message after `afterMessageId` if given.
+    A guest's plain join is the same for every guest: it is read once per change (chat/snapshots.py)."""
+    if role != GUEST or request.after_id is not None:
+        return await ctx.db.read(_load, session, request, role)
+    key = (session.app_id, request.conversation_id, request.limit)
+    snapshot = ctx.snapshots.get(key)
+    if snapshot is None:
+        read_at = ctx.snapshots.now()
+        snapshot = await ctx.db.read(_load, session, request, role)
+        ctx.snapshots.put(key, read_at, snapshot)
+    return snapshot
 
 
 def _load(session: Session, request: JoinRequest, role: str) -> dict[str, Any]:
@@ -103,7 +125,7 @@ def _me(participant, role: str) -> dict[str, Any]:
     if participant is not None:
         unread = unreads.unread_count(participant)
         return {**serialize.participation_json(participant), "role": PARTICIPANT, "unreadMessageCount": unread}
-    return {"access": "ReadWrite", "notify": False, "role": GUEST}  # guests always have ReadWrite
+    return GUEST_ME
 
 
 def _catch_up(conversation: Conversation, after_id: str) -> dict[str, Any]:

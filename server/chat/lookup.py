@@ -5,12 +5,18 @@ They run the compiled hot-path queries of `server.db.queries`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from server.chat import access, serialize
 from server.chat.errors import NotFound
 from server.db import queries
 from server.db.models import App, Conversation, Message, Participant, User
+
+
+class Identified(Protocol):
+    """A user row, or a session's `Me`: anything with the row's primary key."""
+
+    id: int
 
 
 def find_app(app_id: str) -> App:
@@ -31,14 +37,18 @@ def find_user(app: App, user_id: str) -> User:
     return user
 
 
+def conversation_or_none(app: App, conversation_id: str) -> Conversation | None:
+    return queries.CONVERSATION.first(app=app.id, conversation_id=conversation_id)
+
+
 def find_conversation(app: App, conversation_id: str) -> Conversation:
-    conversation = queries.CONVERSATION.first(app=app.id, conversation_id=conversation_id)
+    conversation = conversation_or_none(app, conversation_id)
     if conversation is None:
         raise NotFound(f"no conversation with id {conversation_id!r}", code="CONVERSATION_NOT_FOUND")
     return conversation
 
 
-def find_participant(conversation: Conversation, user: User) -> Participant | None:
+def find_participant(conversation: Conversation, user: Identified) -> Participant | None:
     return queries.PARTICIPANT.first(conversation=conversation.id, user=user.id)
 
 

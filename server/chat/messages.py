@@ -9,6 +9,7 @@ from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.events import Event
 from server.chat.guests import conversation_key
+from server.chat.sessions import Me, Session
 from server.chat.validation import merge_custom, parse_limit, parse_message_batch, parse_message_edit
 from server.db import queries
 from server.db.models import App, Conversation, Message, Participant, User
@@ -21,10 +22,14 @@ async def post_messages(ctx: ChatContext, app: App, conversation_id: str, data: 
 
 
 async def send_message(
-    ctx: ChatContext, app: App, conversation_id: str, message: dict[str, Any], member: str | None = None
+    ctx: ChatContext, session: Session, conversation_id: str, message: dict[str, Any], member: str
 ) -> dict[str, Any]:
-    """One parsed message from a connected client (`member`, which may hold a guest slot); after commit."""
-    is_guest = member is not None and await ctx.guests.is_admitted(conversation_key(app.app_id, conversation_id), member)
+    """One parsed message from a connected client (`member`, which may hold a guest slot); after commit.
+    Rate limited per connection and per user, by the app's settings as they are now."""
+    app = await ctx.current_app(session.app_id)
+    await ctx.limits.hit("messagesPerConnection", app.rate_limits, app.app_id, member)
+    await ctx.limits.hit("messagesPerUser", app.rate_limits, app.app_id, session.user_id)
+    is_guest = await ctx.guests.is_admitted(conversation_key(app.app_id, conversation_id), member)
     [stored] = await ctx.write(_send, app, conversation_id, [message], "web", is_guest)
     return stored
 
@@ -182,7 +187,7 @@ def _delete_message(app: App, conversation_id: str, message_id: str):
 
 
 async def mark_read(
-    ctx: ChatContext, app: App, conversation_id: str, user: User, message_id: str, member: str | None = None
+    ctx: ChatContext, app: App, conversation_id: str, user: Me, message_id: str, member: str | None = None
 ) -> dict:
     """Move a participant's read marker forward to a message (never backwards). Guests have no unread
     tracking: for them this stores nothing and answers `tracked: false`."""
@@ -190,7 +195,7 @@ async def mark_read(
     return await ctx.write(_mark_read, app, conversation_id, user, message_id, is_guest)
 
 
-def _mark_read(app: App, conversation_id: str, user: User, message_id: str, is_guest: bool = False):
+def _mark_read(app: App, conversation_id: str, user: Me, message_id: str, is_guest: bool = False):
     conversation = lookup.find_conversation(app, conversation_id)
     participant = lookup.find_participant(conversation, user)
     if participant is None and is_guest:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from server.chat import ratelimits
 from server.chat.validation import merge_custom
 from server.db.models import App, Conversation, Message, Participant, User
 
@@ -41,6 +42,8 @@ def app_json(app: App, with_secret: bool = False) -> dict[str, Any]:
         "participantLimit": app.participant_limit,
         "guestLimit": app.guest_limit,
         "allowedOrigins": [o for o in app.allowed_origins.split(",") if o],
+        "looseVerifiedSync": bool(app.loose_verified_sync),
+        "rateLimits": ratelimits.effective(app.rate_limits),
         "createdAt": app.created_at,
     }
     if with_secret:

@@ -14,10 +14,20 @@ from server.chat.validation import parse_id, parse_new_message, parse_user, requ
 from server.db.models import App, User
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
+class Me:
+    """The session's user as a session needs it, not the whole row: thousands of guests each hold one."""
+
+    id: int  # the row's primary key
+    user_id: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Session:
-    app: App
-    user: User
+    app: App  # shared by every session of the app (ChatContext.current_app)
+    user: Me
+    address: str = "unknown"  # the client's address (server.proxies), for per-address limits
+    verified: bool = False  # identity verification was on and passed when the session opened
 
     @property
     def app_id(self) -> str:
@@ -28,9 +38,14 @@ class Session:
         return self.user.user_id
 
 
-async def open_session(ctx: ChatContext, auth: Any, origin: str | None = None) -> Session:
+@dataclasses.dataclass(frozen=True)
+class _NeedsWrite:
+    creates_user: bool
+
+
+async def open_session(ctx: ChatContext, auth: Any, origin: str | None = None, address: str = "unknown") -> Session:
     """Check a connection's `{appId, me, signature?, token?}` and its embedding page's `origin`,
-    and sync `me` as the app allows."""
+    and sync `me` as the app allows. Counts toward the app's per-address limits."""
     auth = require_object(auth, "auth")
     app_id = parse_id(auth.get("appId"), "appId")
     me = auth.get("me")
@@ -39,29 +54,37 @@ async def open_session(ctx: ChatContext, auth: Any, origin: str | None = None) -
         fields = parse_user(me, user_id)
     else:
         user_id, fields = parse_id(me, "me"), None
-    credentials = (auth.get("signature"), auth.get("token"), origin)
+    app = await ctx.current_app(app_id)
+    await ctx.limits.hit("connectionsPerAddress", app.rate_limits, app_id, address)
+    credentials = (auth.get("signature"), auth.get("token"), origin, address)
     # Most connections are returning users whose data has not changed: a read answers them
     # without queueing behind the single writer.
-    session = await ctx.db.read(_open_session, app_id, user_id, fields, credentials, False)
-    return session or await ctx.db.write(_open_session, app_id, user_id, fields, credentials, True)
+    found = await ctx.db.read(_open_session, app, user_id, fields, credentials, False)
+    if isinstance(found, Session):
+        return found
+    if found.creates_user:
+        await ctx.limits.hit("usersCreatedPerAddress", app.rate_limits, app_id, address)
+    return await ctx.db.write(_open_session, app, user_id, fields, credentials, True)
 
 
 def _open_session(
-    app_id: str, user_id: str, fields: dict[str, Any] | None, credentials: tuple[Any, Any, Any], may_write: bool
-) -> Session | None:
-    app = lookup.find_app(app_id)
-    signature, token, origin = credentials
+    app: App, user_id: str, fields: dict[str, Any] | None, credentials: tuple[Any, ...], may_write: bool
+) -> Session | _NeedsWrite:
+    signature, token, origin, address = credentials
     require_allowed_origin(app.allowed_origins, origin)
     identity.verify(app, user_id, signature, token)
     user = lookup.user_or_none(app, user_id)
+    verified = bool(app.identity_verification)
     if fields is None or app.disallow_user_sync:
         # With user sync disallowed the browser only names existing users; its data is not applied.
         if user is None:
             raise unknown_user(app, user_id)
-        return Session(app, user)
+        return Session(app, Me(user.id, user_id), address, verified)
     if user is not None and not _changes(user, fields):
-        return Session(app, user)
-    return Session(app, upsert_user(app, user_id, fields)) if may_write else None
+        return Session(app, Me(user.id, user_id), address, verified)
+    if not may_write:
+        return _NeedsWrite(creates_user=user is None)
+    return Session(app, Me(upsert_user(app, user_id, fields).id, user_id), address, verified)
 
 
 def _changes(user: User, fields: dict[str, Any]) -> bool:

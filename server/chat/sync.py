@@ -67,14 +67,36 @@ def _parse_entry(entry: Any) -> dict[str, Any]:
 
 async def sync_conversation(ctx: ChatContext, session: Session, data: Any) -> dict[str, Any]:
     conversation_id, attributes, entries = parse_sync(data)
-    return await ctx.write(_sync, session.app_id, conversation_id, attributes, entries)
+    app = await ctx.current_app(session.app_id)
+    creating = await ctx.db.read(_users_to_create, session, entries)
+    if creating:
+        await ctx.limits.hit("usersCreatedPerAddress", app.rate_limits, app.app_id, session.address, cost=creating)
+    return await ctx.write(_sync, session, conversation_id, attributes, entries)
 
 
-def _sync(app_id: str, conversation_id: str, attributes: dict[str, Any], entries: list[dict[str, Any]]):
-    app = lookup.find_app(app_id)  # settings as they are now, not as they were at connect
+def restricted(app: App, session: Session) -> bool:
+    """With identity verification on, a verified session syncs only itself and conversations it is in
+    (unless the app chose TalkJS's looser behaviour): a verified user cannot add herself to another
+    conversation, nor rename or re-address other users."""
+    return session.verified and bool(app.identity_verification) and not app.loose_verified_sync
+
+
+def _users_to_create(session: Session, entries: list[dict[str, Any]]) -> int:
+    app = lookup.find_app(session.app_id)
+    if app.disallow_user_sync or app.disallow_conversation_sync or restricted(app, session):
+        return 0
+    wanted = [e["user_id"] for e in entries if e["fields"] is not None]
+    return sum(1 for uid in wanted if lookup.user_or_none(app, uid) is None)
+
+
+def _sync(session: Session, conversation_id: str, attributes: dict[str, Any], entries: list[dict[str, Any]]):
+    app = lookup.find_app(session.app_id)  # settings as they are now, not as they were at connect
     if app.disallow_conversation_sync:
         return _sync_disallowed(app, conversation_id, attributes, entries)
-    users = [_user(app, entry) for entry in entries]
+    strict = restricted(app, session)
+    if strict:
+        _require_member_to_change(app, session, conversation_id, attributes, entries)
+    users = [_user(app, entry, strict and entry["user_id"] != session.user_id) for entry in entries]
     conversation, created = get_or_create(app, conversation_id)
     changed = apply_attributes(conversation, attributes)
     emitted: list[Event] = []
@@ -103,10 +125,29 @@ def _sync_disallowed(app: App, conversation_id: str, attributes: dict[str, Any],
     return {"created": False}, []
 
 
-def _user(app: App, entry: dict[str, Any]) -> User:
-    if entry["fields"] is not None and not app.disallow_user_sync:
+def _require_member_to_change(app: App, session: Session, conversation_id: str, attributes: dict, entries: list) -> None:
+    if not attributes and not entries:
+        return
+    conversation = lookup.conversation_or_none(app, conversation_id)
+    if conversation is not None and lookup.find_participant(conversation, session.user) is None:
+        raise Forbidden(
+            f"with identity verification on, only participants of conversation {conversation_id!r} may change it "
+            "from the browser (setParticipant, setAttributes); change it over the REST API",
+            code="CONVERSATION_SYNC_RESTRICTED",
+        )
+
+
+def _user(app: App, entry: dict[str, Any], other_verified: bool = False) -> User:
+    """The participant's user, created or updated from the browser's data where the app allows it."""
+    if entry["fields"] is not None and not app.disallow_user_sync and not other_verified:
         return upsert_user(app, entry["user_id"], entry["fields"])
     user = User.get_or_none((User.app == app.id) & (User.user_id == entry["user_id"]))
+    if user is None and other_verified:
+        raise NotFound(
+            f"user {entry['user_id']!r} does not exist; with identity verification on, a browser session creates "
+            "and updates only its own user: create the others over the REST API",
+            code="USER_SYNC_RESTRICTED",
+        )
     if user is None:
         raise unknown_user(app, entry["user_id"])
     return user

@@ -1,9 +1,9 @@
 """The database: opening it from a URL, migrating it, and running queries off the event loop.
 
 peewee is synchronous, so every query runs in a worker thread. Writes go through one writer
-thread (on SQLite a single writer avoids lock contention; its transactions commit before the
-caller's `await` returns, which is what lets callers publish events only after commit). Reads
-use a few reader threads; with WAL they never wait for the writer.
+thread with group commit (db/writer.py: on SQLite a single writer avoids lock contention; a
+write commits before the caller's `await` returns, which is what lets callers publish events
+only after commit). Reads use a few reader threads; with WAL they never wait for the writer.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from playhouse import db_url
 from playhouse.migrations import Runner
 
 from server.db.models import database_proxy
+from server.db.writer import GroupCommitWriter
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class Database:
         self.url = url
         self.peewee = open_database(url, sqlite_synchronous)
         self.is_sqlite = isinstance(self.peewee, peewee.SqliteDatabase)
-        self._writer = _worker("parley-db-write")
+        self._writer = GroupCommitWriter(self.peewee, "parley-db-write")
         self._readers = [_worker(f"parley-db-read-{i}") for i in range(readers)]
         self._next_reader = itertools.cycle(self._readers)
         self._closed = False
@@ -91,8 +92,8 @@ class Database:
         return applied
 
     async def write(self, fn: Callable[..., T], *args: object) -> T:
-        """Run `fn(*args)` in one transaction on the writer thread; returns after commit."""
-        return await self._run(self._writer, self._in_transaction, fn, args)
+        """Run `fn(*args)` in a transaction (or a savepoint of one) on the writer thread; returns after commit."""
+        return await self._writer.write(fn, *args)
 
     async def read(self, fn: Callable[..., T], *args: object) -> T:
         """Run a read-only `fn(*args)` on a reader thread."""
@@ -100,24 +101,21 @@ class Database:
 
     def write_blocking(self, fn: Callable[..., T], *args: object) -> T:
         """`write` for callers outside any event loop (tests' setup, scripts)."""
-        return self._writer.submit(self._in_transaction, fn, args).result()
+        return self._writer.write_blocking(fn, *args)
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        for worker in (self._writer, *self._readers):
+        self._writer.write_blocking(self._close_connection, transactional=False)
+        self._writer.stop()
+        for worker in self._readers:
             worker.submit(self._close_connection).result()
             worker.shutdown(wait=True)
 
     async def _run(self, worker: ThreadPoolExecutor, call: Callable[..., T], fn, args) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(worker, call, fn, args)
-
-    def _in_transaction(self, fn: Callable[..., T], args: tuple) -> T:
-        self.peewee.connect(reuse_if_open=True)
-        with self.peewee.atomic():
-            return fn(*args)
 
     def _call(self, fn: Callable[..., T], args: tuple) -> T:
         self.peewee.connect(reuse_if_open=True)

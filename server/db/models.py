@@ -38,6 +38,8 @@ class App(BaseModel):
     guest_limit = IntegerField(default=10_000)
     allowed_origins = TextField(default="")  # comma-separated; empty means any origin
     created_at = BigIntegerField()
+    rate_limits = TextField(default="{}")  # JSON {rule: rate} overriding chat.ratelimits.RULES' defaults
+    loose_verified_sync = BooleanField(default=False)  # verified sessions may sync anyone and anything
 
 
 class User(BaseModel):

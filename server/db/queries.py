@@ -99,6 +99,8 @@ INSERT_MESSAGE = Compiled(
         idempotency_key=P.idempotency_key,
     )
 )
+USER_COLUMNS = tuple(f.name for f in User._meta.sorted_fields if f.name != "id")
+INSERT_USER = Compiled(lambda: User.insert(**{name: getattr(P, name) for name in USER_COLUMNS}))
 READ_UP_TO = Compiled(
     lambda: Participant.update(last_read_seq=P.seq).where(
         (Participant.conversation == P.conversation) & (Participant.user == P.user)

@@ -16,13 +16,14 @@ waits, TCP pushes back, nothing is dropped) and only so many of its events run a
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import dataclasses
 import logging
+import random
 import secrets
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 from websockets.frames import Frame, Opcode
@@ -63,6 +64,9 @@ def wire(texts: list[str]) -> bytes:
     return b"".join(Frame(Opcode.TEXT, text.encode()).serialize(mask=False) for text in texts)
 
 
+# Session ids must be unique, not secret: with websockets only, no request is ever authorized by its
+# sid (there is no long-polling). A seeded PRNG makes them without a system call each.
+_ids = random.Random(secrets.randbits(128))
 PING_TEXTS = ["2"]
 PING_WIRE = wire(PING_TEXTS)
 
@@ -107,7 +111,7 @@ class EngineServer:
         return handler
 
     def generate_id(self) -> str:
-        return secrets.token_urlsafe(15)
+        return base64.urlsafe_b64encode(_ids.getrandbits(120).to_bytes(15, "big")).decode()
 
     def transport(self, sid: str) -> str:
         return "websocket"
@@ -209,19 +213,26 @@ class EngineServer:
                 del self.addresses[address]
 
     def _refusal(self, scope: dict) -> tuple[int, dict] | None:
-        query = _query(scope)
+        query = _query(scope.get("query_string", b""))
         if query.get("EIO") != "4":
             return 400, {"code": 5, "message": "Unsupported protocol version: Parley speaks Engine.IO 4 (socket.io-client 3 or 4)"}
         if query.get("transport") != "websocket" or "sid" in query:
             return 400, {"code": 0, "message": "Transport unknown: connect with transports: ['websocket']"}
-        if self.addresses[self.options.client_address(scope)] >= self.options.connections_per_address:
+        address = self.options.client_address(scope)
+        if self.addresses[address] >= self.options.connections_per_address:
             self.stats["refused_address"] += 1
+            if self.stats["refused_address"] % 100 == 1:
+                log.warning("refusing connections from %s: it holds %d, the most allowed (PARLEY_CONNECTIONS_PER_ADDRESS)",
+                            address, self.addresses[address])
             return 429, {"code": "TOO_MANY_CONNECTIONS",
                          "message": "too many open connections from this address; close some and try again"}
         return None
 
     async def _serve(self, scope: dict, receive: Callable, send: Callable, address: str) -> None:
         await send({"type": "websocket.accept"})
+        environ = _environ(scope, address)
+        scope["headers"] = []  # read into `environ`; not kept for the connection's lifetime
+        _internals.release_handshake(send)
         transport = _internals.transport_of(send)
         sid = self.generate_id()
         writer = DirectWriter(sid, transport, send, self.backlog) if transport else AsgiWriter(sid, send, self.backlog)
@@ -233,7 +244,7 @@ class EngineServer:
         reason = Reason.TRANSPORT_CLOSE
         try:
             socket.writer.write(*self._open(socket))
-            await self.handlers["connect"](socket.sid, _environ(scope, address))
+            await self.handlers["connect"](socket.sid, environ)
             reason = await self._read(socket, receive)
         finally:
             self.heartbeat.remove(socket)
@@ -323,8 +334,10 @@ def _texts_and_wire(texts: list[str]) -> tuple[bytes, list[str]]:
     return wire(texts), texts
 
 
-def _query(scope: dict) -> dict[str, str]:
-    return dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+def _query(raw: bytes) -> dict[str, str]:
+    """The handshake's query (`EIO=4&transport=websocket`): plain pairs, so no percent-decoding."""
+    pairs = (item.partition(b"=") for item in raw.split(b"&") if item)
+    return {key.decode("latin-1"): value.decode("latin-1") for key, _, value in pairs}
 
 
 def _header(scope: dict, name: bytes) -> str | None:
@@ -350,10 +363,6 @@ async def _http_refusal(send: Callable, status: int, body: dict) -> None:
 
 
 async def _websocket_refusal(scope: dict, send: Callable, status: int, body: dict) -> None:
-    """An HTTP answer to the handshake where the server can send one, else a plain refusal."""
-    if "websocket.http.response" in scope.get("extensions", {}):
-        await send({"type": "websocket.http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "websocket.http.response.body", "body": orjson.dumps(body)})
-    else:
-        await send({"type": "websocket.close", "code": 1008})
+    """Refuse the handshake (HTTP 403: browsers show a failed handshake's details to no script)."""
+    log.info("refused a websocket handshake (%d): %s", status, body["message"])
+    await send({"type": "websocket.close", "code": 1008})

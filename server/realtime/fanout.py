@@ -19,9 +19,9 @@ import asyncio
 import logging
 from typing import Any
 
-import socketio
 from socketio import packet as sio_packet
 
+from server.realtime._internals import IndexedRoomsManager
 from server.realtime.engine import wire
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ COALESCE_SECONDS = 0.005
 Recipients = list[str]  # engine.io sids
 
 
-class FanoutManager(socketio.AsyncManager):
+class FanoutManager(IndexedRoomsManager):
     def __init__(self) -> None:
         super().__init__()
         self._batches: list[tuple[Recipients, str]] = []  # broadcasts waiting for the next flush
@@ -52,7 +52,8 @@ class FanoutManager(socketio.AsyncManager):
         if not isinstance(encoded, str):
             raise TypeError("Parley sends no binary data to clients")
         skip = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
-        recipients = [eio_sid for sid, eio_sid in self.get_participants(namespace, room) if sid not in skip]
+        targets = self.sid_targets(namespace, room) or self.get_participants(namespace, room)
+        recipients = [eio_sid for sid, eio_sid in targets if sid not in skip]
         if recipients:
             self._queue(recipients, "4" + encoded)
 

@@ -71,7 +71,9 @@ def embedding_origin(environ: dict, auth: Any) -> str | None:
 
 
 def _error(error: ChatError) -> dict[str, Any]:
-    return {"error": {"code": error.code, "message": error.message}}
+    """`{"error": {"code", "message", ...}}`: also `retryAfter` when rate limited."""
+    details = error.as_dict()
+    return {"error": {"code": details.pop("errorCode"), **details}}
 
 
 class RealtimeHandlers:
@@ -90,9 +92,11 @@ class RealtimeHandlers:
         if sid in self.connections:  # a socket's identity is set once, for its lifetime
             raise socketio.exceptions.ConnectionRefusedError("this connection already has a session", {"code": "ALREADY_CONNECTED"})
         try:
-            session = await sessions.open_session(self.chat, auth, embedding_origin(environ, auth))
+            address = environ.get("REMOTE_ADDR", "unknown")
+            session = await sessions.open_session(self.chat, auth, embedding_origin(environ, auth), address)
         except ChatError as error:
-            raise socketio.exceptions.ConnectionRefusedError(error.message, {"code": error.code}) from None
+            details = {k: v for k, v in _error(error)["error"].items() if k != "message"}
+            raise socketio.exceptions.ConnectionRefusedError(error.message, details) from None
         except Exception:
             log.exception("connect failed")
             refusal = {"code": "INTERNAL_ERROR"}
@@ -167,7 +171,7 @@ class RealtimeHandlers:
     async def on_message_send(self, connection: Connection, sid: str, data: Any) -> Any:
         conversation_id, message = sessions.parse_client_message(data)
         message["sender"] = connection.session.user_id
-        stored = await messages.send_message(self.chat, connection.session.app, conversation_id, message, sid)
+        stored = await messages.send_message(self.chat, connection.session, conversation_id, message, sid)
         return {"message": stored}
 
     async def on_typing(self, connection: Connection, sid: str, data: Any) -> Any:

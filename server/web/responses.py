@@ -54,7 +54,9 @@ def _too_large() -> TooLarge:
 
 async def chat_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, ChatError)
-    return JSON(error.as_dict(), status_code=error.status)
+    retry_after = getattr(error, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSON(error.as_dict(), status_code=error.status, headers=headers)
 
 
 async def http_error(request: Request, error: Exception) -> Response:

@@ -23,6 +23,7 @@ def authenticated(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         chat: ChatContext = request.app.state.chat
         app = await apps.authenticate(chat, request.path_params["app_id"], request.headers.get("authorization"))
+        await chat.limits.hit("restCallsPerApp", app.rate_limits, app.app_id)
         result = await handler(request, chat, app)
         return JSON({} if result is None else result)
 

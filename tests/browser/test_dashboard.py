@@ -74,7 +74,14 @@ async def test_identity_verification_refuses_unsigned_and_accepts_signed(server,
     assert await mounted(unsigned) == "SIGNATURE_REQUIRED"
     assert await unsigned.page.evaluate("window.credentials") is False
     signature = hmac.new(demo_app["secretKey"].encode(), b"123456", hashlib.sha256).hexdigest()
-    signed = await visit(browser, host.page("/signed.html", alice_page(server.base_url, f', signature: "{signature}"')))
+    signed_page = alice_page(server.base_url, f', signature: "{signature}"')
+    # verified, Alice's browser may create only Alice: the others come from the site's backend
+    refused = await visit(browser, host.page("/signed-alone.html", signed_page))
+    assert await mounted(refused) == "USER_SYNC_RESTRICTED"
+    api = {"Authorization": f"Bearer {demo_app['secretKey']}"}
+    for user_id in ("654321", "456789"):
+        assert httpx.put(f"{server.base_url}/v1/demo/users/{user_id}", json=pages.USERS[user_id], headers=api).status_code == 200
+    signed = await visit(browser, host.page("/signed.html", signed_page))
     assert await mounted(signed) == "ok"
     assert await signed.page.evaluate("window.credentials") is True
     claims = {"tokenType": "user", "iss": "demo", "sub": "123456", "exp": int(time.time()) + 300}
