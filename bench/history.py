@@ -48,7 +48,7 @@ def main() -> None:
         timings = []
         for _ in range(200):
             started = time.perf_counter()
-            page = database._writer.submit(latest_messages, conversation, 50).result()
+            page = database.read_blocking(latest_messages, conversation, 50)
             timings.append((time.perf_counter() - started) * 1000)
         assert len(page) == 50 and page[0]["text"] == f"message number {count - 1}"
         timings.sort()

@@ -103,6 +103,10 @@ class Database:
         """`write` for callers outside any event loop (tests' setup, scripts)."""
         return self._writer.write_blocking(fn, *args)
 
+    def read_blocking(self, fn: Callable[..., T], *args: object) -> T:
+        """`read` for callers outside any event loop (benchmarks, scripts)."""
+        return next(self._next_reader).submit(self._call, fn, args).result()
+
     def close(self) -> None:
         if self._closed:
             return
