@@ -48,6 +48,8 @@ async def health(request: Request) -> Response:
 
 def engine_options(settings: Settings) -> EngineOptions:
     return EngineOptions(
+        ping_interval=settings.ping_interval,
+        ping_timeout=settings.ping_timeout,
         backlog_per_socket=settings.ws_backlog_bytes,
         backlog_total=settings.ws_backlog_total_bytes,
         connections_per_address=settings.connections_per_address,

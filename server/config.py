@@ -33,6 +33,8 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     connections_per_address: int = 1_000
     packets_per_second: int = 50
+    ping_interval: int = 25
+    ping_timeout: int = 20
     ws_backlog_bytes: int = 256 * 1024
     ws_backlog_total_bytes: int = 256 * 1024 * 1024
 
@@ -52,6 +54,8 @@ class Settings:
             trusted_proxies=_networks(env, "PARLEY_TRUSTED_PROXIES"),
             connections_per_address=_positive(env, "PARLEY_CONNECTIONS_PER_ADDRESS", defaults.connections_per_address),
             packets_per_second=_positive(env, "PARLEY_PACKETS_PER_SECOND", defaults.packets_per_second),
+            ping_interval=_positive(env, "PARLEY_PING_INTERVAL", defaults.ping_interval),
+            ping_timeout=_positive(env, "PARLEY_PING_TIMEOUT", defaults.ping_timeout),
             ws_backlog_bytes=_positive(env, "PARLEY_WS_BACKLOG_BYTES", defaults.ws_backlog_bytes),
             ws_backlog_total_bytes=_positive(env, "PARLEY_WS_BACKLOG_TOTAL_BYTES", defaults.ws_backlog_total_bytes),
         )

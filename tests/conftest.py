@@ -42,6 +42,29 @@ class LiveServer:
         self.app.chat.forget_app(app_id)  # as the dashboard does; another process's change takes effect within 2 s
 
 
+class JoinHold:
+    """Holds joins of one conversation right after they read what they answer, until released
+    (ChatContext.after_join_read): a message sent meanwhile is stored after the join's read but
+    reaches the joining socket live before the join's answer."""
+
+    def __init__(self, server: LiveServer, conversation_id: str) -> None:
+        self.reached = threading.Event()
+        self._released = threading.Event()
+
+        async def hook(joined: str) -> None:
+            if joined == conversation_id and not self._released.is_set():
+                self.reached.set()
+                await asyncio.to_thread(self._released.wait, 20)
+
+        server.app.chat.after_join_read = hook
+
+    def wait(self, timeout: float = 10) -> None:
+        assert self.reached.wait(timeout), "no join reached the hold"
+
+    def release(self) -> None:
+        self._released.set()
+
+
 @contextlib.contextmanager
 def serve(settings: Settings) -> Iterator[LiveServer]:
     """Run the app under uvicorn on its own thread and event loop until the block ends."""

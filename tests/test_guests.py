@@ -11,6 +11,7 @@ import orjson
 import pytest
 from websockets.asyncio.client import connect as ws_connect
 
+from tests.waiting import equals, eventually, guest_count
 from tests.realtime_client import Client, connect
 
 ALICE, SEBASTIAN, STEVE, VISITOR = "123456", "654321", "456789", "guest-1"
@@ -34,19 +35,6 @@ async def alice(server, tenant, group):
 
 async def join_as_guest(client: Client, conversation: str = "group", **extra) -> dict:
     return await client.call("conversation:join", {"conversationId": conversation, "asGuest": True, **extra})
-
-
-async def guest_count(server, tenant, conversation="group") -> int:
-    from server.chat.guests import conversation_key
-
-    return await server.app.chat.guests.count(conversation_key(tenant["appId"], conversation))
-
-
-async def eventually(predicate, timeout=5.0):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 # --- rule 1: asGuest joins with history and live messages, sends, writes no membership --------
@@ -108,11 +96,7 @@ async def test_rule11_guest_limit_is_refused_and_slots_free_on_leave(server, ten
     assert await guest_count(server, tenant) == 2
     for guest in guests:
         await guest.close()
-    await eventually(lambda: _is(guest_count(server, tenant), 0))
-
-
-async def _is(awaitable, value) -> bool:
-    return await awaitable == value
+    await eventually(lambda: equals(guest_count(server, tenant), 0))
 
 
 async def raw_guest_then_abort(server, app_id: str, user_id: str) -> None:
@@ -132,7 +116,7 @@ async def test_rule11_abrupt_disconnects_never_leak_guest_slots(server, tenant, 
     server.update_app(tenant["appId"], guestLimit=3)
     for round_ in range(4):
         await asyncio.gather(*(raw_guest_then_abort(server, tenant["appId"], f"r{round_}-{i}") for i in range(3)))
-        await eventually(lambda: _is(guest_count(server, tenant), 0))
+        await eventually(lambda: equals(guest_count(server, tenant), 0))
     assert not any(c.joined for c in server.app.realtime.connections.values())
 
 
@@ -190,7 +174,7 @@ async def test_rule7_guests_are_not_members_and_leave_only_their_messages(server
     assert VISITOR not in {p["id"] for p in joined["participants"]}
     await visitor.call("message:send", {"conversationId": group, "text": "bye"})
     await visitor.close()
-    await eventually(lambda: _is(guest_count(server, tenant), 0))
+    await eventually(lambda: equals(guest_count(server, tenant), 0))
     rejoined = await alice.call("conversation:join", {"conversationId": group})
     assert VISITOR not in {p["id"] for p in rejoined["participants"]}
     assert rejoined["users"][VISITOR]["name"] == "Vera Visitor"
@@ -297,7 +281,7 @@ async def test_500_concurrent_guests_all_receive_one_message(server, tenant, api
     received = await asyncio.gather(*(g.next("message:new", timeout=30) for g in guests))
     assert {r["message"]["text"] for r in received} == {"to the crowd"}
     await asyncio.gather(*(g.close() for g in guests))
-    await eventually(lambda: _is(guest_count(server, tenant), 0), timeout=15)
+    await eventually(lambda: equals(guest_count(server, tenant), 0), timeout=15)
 
 
 async def test_rule8_a_guest_made_participant_is_one_at_once(server, tenant, api, alice, visitor, group):
@@ -305,6 +289,6 @@ async def test_rule8_a_guest_made_participant_is_one_at_once(server, tenant, api
     assert await guest_count(server, tenant) == 1
     api.put(f"conversations/{group}/participants/{VISITOR}")
     await visitor.next_where("participant:added", lambda d: d["user"]["id"] == VISITOR)
-    await eventually(lambda: _is(guest_count(server, tenant), 0))  # the slot is free
+    await eventually(lambda: equals(guest_count(server, tenant), 0))  # the slot is free
     await visitor.call("typing", {"conversationId": group, "isTyping": True})
     assert (await alice.next("typing"))["userId"] == VISITOR  # no longer a guest's hidden typing

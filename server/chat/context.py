@@ -6,7 +6,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from server.chat import lookup
@@ -33,6 +33,9 @@ class ChatContext:
     # Open realtime connections per app id, in this process (the dashboard's live figure).
     connections: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     _apps: dict[str, tuple[float, App]] = dataclasses.field(default_factory=dict)
+    # A test seam: awaited with the conversation id after a join has read what it answers and before
+    # it answers, to hold a join exactly there (tests of the join race). None in production.
+    after_join_read: Callable[[str], Awaitable[None]] | None = None
 
     def __post_init__(self) -> None:
         # First subscriber: a conversation's snapshots are invalid before anyone hears of its change.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.chat import limits, lookup, serialize, unreads
+from server.chat import limits, lookup, pages, serialize, unreads
 from server.chat.context import ChatContext
 from server.chat.sessions import Session
 from server.chat.validation import parse_limit, require_object
@@ -34,12 +34,12 @@ def _participations(session: Session):
 
 
 def _feed(session: Session, limit: int) -> dict[str, Any]:
-    items, users = [], {}
-    for participant in _participations(session).limit(limit):
-        item, members = _item(participant)
-        items.append(item)
+    found = [_item(participant) for participant in _participations(session).limit(limit)]
+    items, cut = pages.keep_first([item for item, _ in found])
+    users: dict[str, Any] = {}
+    for _, members in found[: len(items)]:
         users.update(members)
-    return {"conversations": items, "users": users}
+    return {"conversations": items, "users": users, "truncated": cut}
 
 
 def _item(participant: Participant) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -67,4 +67,5 @@ def _unreads(session: Session) -> dict[str, Any]:
         if count:
             view = lookup.conversation_view(participant.conversation)
             found.append({"conversation": view, "lastMessage": view["lastMessage"], "unreadMessageCount": count})
-    return {"unreads": found}
+    kept, cut = pages.keep_first(found)
+    return {"unreads": kept, "truncated": cut}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from server.chat import access, limits, lookup, messages, serialize, unreads
+from server.chat import access, limits, lookup, messages, pages, serialize, unreads
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.guests import conversation_key, guest_limit_reached
@@ -89,14 +89,17 @@ async def load(ctx: ChatContext, session: Session, request: JoinRequest, role: s
     """What a UI needs to show the conversation, plus every message after `afterMessageId` if given.
     A guest's plain join is the same for every guest: it is read once per change (chat/snapshots.py)."""
     if role != GUEST or request.after_id is not None:
-        return await ctx.db.read(_load, session, request, role)
-    key = (session.app_id, request.conversation_id, request.limit)
-    snapshot = ctx.snapshots.get(key)
-    if snapshot is None:
-        read_at = ctx.snapshots.now()
-        snapshot = await ctx.db.read(_load, session, request, role)
-        ctx.snapshots.put(key, read_at, snapshot)
-    return snapshot
+        loaded = await ctx.db.read(_load, session, request, role)
+    else:
+        key = (session.app_id, request.conversation_id, request.limit)
+        loaded = ctx.snapshots.get(key)
+        if loaded is None:
+            read_at = ctx.snapshots.now()
+            loaded = await ctx.db.read(_load, session, request, role)
+            ctx.snapshots.put(key, read_at, loaded)
+    if ctx.after_join_read is not None:
+        await ctx.after_join_read(request.conversation_id)
+    return loaded
 
 
 def _load(session: Session, request: JoinRequest, role: str) -> dict[str, Any]:
@@ -105,7 +108,7 @@ def _load(session: Session, request: JoinRequest, role: str) -> dict[str, Any]:
     me = next((p for p, u in rows if u.id == session.user.id), None)
     access.require_reader(me is not None or role == GUEST, request.conversation_id)
     latest = messages.latest_messages(conversation, request.limit + 1)  # one extra tells whether there is more
-    page = latest[: request.limit][::-1]
+    page, cut = pages.keep_last(latest[: request.limit][::-1])
     members = [{**serialize.public_user_json(u), **serialize.participation_json(p)} for p, u in rows]
     participations = {u.user_id: serialize.participation_json(p) for p, u in rows}
     result: dict[str, Any] = {
@@ -113,7 +116,7 @@ def _load(session: Session, request: JoinRequest, role: str) -> dict[str, Any]:
         "participants": members,
         "me": _me(me, role),
         "messages": page,
-        "hasOlder": len(latest) > request.limit,
+        "hasOlder": len(latest) > request.limit or cut,
     }
     if request.after_id is not None:
         result.update(_catch_up(conversation, request.after_id))
@@ -129,12 +132,14 @@ def _me(participant, role: str) -> dict[str, Any]:
 
 
 def _catch_up(conversation: Conversation, after_id: str) -> dict[str, Any]:
+    """One page of what came after the client's newest message; the rest with `messages:list`."""
     try:
         anchor = messages.find_seq(conversation, after_id)
-    except InvalidInput:  # the client's last message was deleted meanwhile: it must reload
-        return {"missed": [], "missedComplete": False}
+    except InvalidInput:  # the client's last message was deleted meanwhile: it must start again
+        return {"missed": [], "missedComplete": False, "resync": True}
     missed = messages.messages_after(conversation, anchor, limits.MAX_CATCH_UP + 1)
-    return {"missed": missed[: limits.MAX_CATCH_UP], "missedComplete": len(missed) <= limits.MAX_CATCH_UP}
+    page, cut = pages.keep_first(missed[: limits.MAX_CATCH_UP])
+    return {"missed": page, "missedComplete": len(missed) <= limits.MAX_CATCH_UP and not cut, "resync": False}
 
 
 def other_senders(conversation: Conversation, members: list[dict], page: list[dict]) -> dict[str, dict]:
@@ -145,24 +150,3 @@ def other_senders(conversation: Conversation, members: list[dict], page: list[di
         return {}
     users = User.select().where((User.app == conversation.app_id) & (User.user_id.in_(sorted(wanted))))
     return {u.user_id: serialize.public_user_json(u) for u in users}
-
-
-async def older_messages(ctx: ChatContext, session: Session, data: Any, member: str) -> dict[str, Any]:
-    """A page of older messages for a UI scrolling up, oldest first (participants and admitted guests)."""
-    data = require_object(data, "messages:list")
-    conversation_id = parse_id(data.get("conversationId"), "conversationId")
-    before = parse_id(data.get("beforeMessageId"), "beforeMessageId")
-    limit = parse_limit(data.get("limit"))
-    is_guest = await ctx.guests.is_admitted(conversation_key(session.app_id, conversation_id), member)
-    return await ctx.db.read(_older, session, conversation_id, before, limit, is_guest)
-
-
-def _older(session: Session, conversation_id: str, before_id: str, limit: int, is_guest: bool) -> dict[str, Any]:
-    conversation = lookup.find_conversation(session.app, conversation_id)
-    participant = lookup.find_participant(conversation, session.user)
-    access.require_reader(participant is not None or is_guest, conversation_id)
-    older = messages.latest_messages(conversation, limit + 1, messages.find_seq(conversation, before_id))
-    page = older[:limit][::-1]
-    members = [{"id": u.user_id} for _, u in lookup.participant_rows(conversation)]
-    return {"messages": page, "hasOlder": len(older) > limit, "users": other_senders(conversation, members, page)}
-

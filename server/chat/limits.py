@@ -13,5 +13,6 @@ MAX_PARTICIPANTS_PER_PUT = 100
 MAX_REQUEST_BYTES = 1_000_000
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
-MAX_CATCH_UP = 1_000  # messages returned after a reconnect in one join
+MAX_CATCH_UP = 100  # messages returned after a reconnect in one join; the rest come page by page
+MAX_CUSTOM_CHARACTERS = 50_000  # keys and values of one custom object together
 MAX_UNREAD_CONVERSATIONS = 500  # newest-first participations looked at for session.unreads

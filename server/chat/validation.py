@@ -83,6 +83,8 @@ def custom_changes(value: Any, field: str = "custom") -> dict[str, str | None] |
         raise InvalidInput(f"{field} must be an object of strings")
     if len(value) > limits.MAX_CUSTOM_KEYS:
         raise TooLarge(f"{field} has more than {limits.MAX_CUSTOM_KEYS} keys")
+    if sum(len(k) + len(v or "") for k, v in value.items() if isinstance(v, str | None)) > limits.MAX_CUSTOM_CHARACTERS:
+        raise TooLarge(f"{field} holds more than {limits.MAX_CUSTOM_CHARACTERS} characters of keys and values")
     for key, item in value.items():
         if len(key) > limits.MAX_CUSTOM_KEY_LENGTH:
             raise TooLarge(f"{field} key {key[:40]!r}... is longer than {limits.MAX_CUSTOM_KEY_LENGTH} characters")
@@ -101,6 +103,8 @@ def merge_custom(stored: dict[str, str], changes: dict[str, str | None] | None) 
     result = {k: v for k, v in merged.items() if v is not None}
     if len(result) > limits.MAX_CUSTOM_KEYS:
         raise TooLarge(f"custom would hold more than {limits.MAX_CUSTOM_KEYS} keys")
+    if changes and sum(len(k) + len(v) for k, v in result.items()) > limits.MAX_CUSTOM_CHARACTERS:
+        raise TooLarge(f"custom would hold more than {limits.MAX_CUSTOM_CHARACTERS} characters of keys and values")
     return result
 
 

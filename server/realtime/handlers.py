@@ -14,7 +14,7 @@ from typing import Any
 
 import socketio
 
-from server.chat import access, events, feed, joining, messages, sessions, sync
+from server.chat import access, events, feed, history, joining, messages, sessions, sync
 from server.chat.context import ChatContext
 from server.chat.errors import ChatError
 from server.chat.events import Event
@@ -166,7 +166,7 @@ class RealtimeHandlers:
         return {}
 
     async def on_messages_list(self, connection: Connection, sid: str, data: Any) -> Any:
-        return await joining.older_messages(self.chat, connection.session, data, sid)
+        return await history.messages_page(self.chat, connection.session, data, sid)
 
     async def on_message_send(self, connection: Connection, sid: str, data: Any) -> Any:
         conversation_id, message = sessions.parse_client_message(data)

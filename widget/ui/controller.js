@@ -9,6 +9,7 @@ import { Outbox } from "./outbox.js";
 import { ConversationState } from "./state.js";
 
 const SEND_DECISION_TIMEOUT_MS = 5000;
+const MAX_CATCH_UP_PAGES = 10; // 1,000 missed messages; beyond that the history starts again at the latest page
 
 export class ChatController {
   /** @param {import("./bridge.js").ParentBridge} bridge @param {import("./view.js").ChatView} view */
@@ -84,7 +85,7 @@ export class ChatController {
         if (status === "connected") resolve(null);
         if (status === "refused") resolve(error);
       });
-      for (const [event, handler] of Object.entries(this.liveHandlers())) this.connection.on(event, handler);
+      for (const [event, handler] of Object.entries(this.liveEvents())) this.connection.on(event, handler);
     });
   }
 
@@ -140,39 +141,83 @@ export class ChatController {
   async join() {
     const conversationId = this.selection?.conversation.conversationId;
     const asGuest = !!this.selection?.asGuest;
-    const joined = await this.request("conversation:join", { conversationId, asGuest, view: this.view.kind });
+    const joined = await this.whileJoining(conversationId, () =>
+      this.request("conversation:join", { conversationId, asGuest, view: this.view.kind }),
+    );
     this.state = new ConversationState(joined);
+    this.replayHeld();
     this.render({ older: false });
     this.markRead();
     this.flush();
   }
 
-  /** After a reconnect: fetch what was missed, then send what was queued. */
+  /**
+   * Run a (re)join: the conversation's live events that arrive meanwhile are held and applied after
+   * its answer, merged by message id, so a message stored between the join's read and the socket's
+   * entry into the room is neither lost nor shown twice.
+   */
+  async whileJoining(conversationId, run) {
+    this.joining = { conversationId, held: [] };
+    try {
+      return await run();
+    } catch (error) {
+      this.joining = null;
+      throw error;
+    }
+  }
+
+  replayHeld() {
+    const held = this.joining ? this.joining.held : [];
+    this.joining = null;
+    const handlers = this.liveHandlers();
+    for (const [event, data] of held) handlers[event](data);
+  }
+
+  /** After a reconnect: fetch what was missed (page by page), then send what was queued. */
   async resume() {
     const state = this.state;
     if (!state) return;
     try {
-      const joined = await this.request("conversation:join", {
-        conversationId: state.id,
-        afterMessageId: state.lastMessageId || undefined,
-        asGuest: !!this.selection?.asGuest,
-        view: this.view.kind,
-      });
-      if (joined.missedComplete === false) this.state = new ConversationState(joined);
+      const joined = await this.whileJoining(state.id, () => this.catchUp(state));
+      if (joined.resync) this.state = new ConversationState(joined);
       else {
         state.conversation = joined.conversation;
         state.members = new Map(joined.participants.map((p) => [p.id, p]));
         state.me = joined.me;
         state.unread = joined.me.unreadMessageCount || 0;
         state.addUsers(joined.users);
-        state.merge([...joined.messages, ...(joined.missed || [])]);
+        state.merge([...joined.missed, ...joined.messages]);
+        if (!joined.complete) state.dropBefore(joined.messages[0]?.id); // too much was missed: start again there
       }
+      this.replayHeld();
       this.render();
       this.markRead();
       this.flush();
     } catch (error) {
       this.view.showError(error);
     }
+  }
+
+  /** Join again after the newest message held, then page through what was missed until it meets the latest page. */
+  async catchUp(state) {
+    const conversationId = state.id;
+    const joined = await this.request("conversation:join", {
+      conversationId,
+      afterMessageId: state.lastMessageId || undefined,
+      asGuest: !!this.selection?.asGuest,
+      view: this.view.kind,
+    });
+    if (joined.resync || !state.lastMessageId) return { ...joined, missed: joined.missed || [], complete: true };
+    const missed = [...joined.missed];
+    const latest = new Set(joined.messages.map((m) => m.id));
+    let complete = joined.missedComplete || missed.some((m) => latest.has(m.id));
+    for (let pages = 0; !complete && missed.length && pages < MAX_CATCH_UP_PAGES; pages++) {
+      const page = await this.request("messages:list", { conversationId, afterMessageId: missed[missed.length - 1].id, limit: 100 });
+      missed.push(...page.messages);
+      state.addUsers(page.users);
+      complete = !page.hasNewer || page.messages.some((m) => latest.has(m.id));
+    }
+    return { ...joined, missed, complete };
   }
 
   request(event, data) {
@@ -246,7 +291,19 @@ export class ChatController {
     }
   }
 
-  /** Server events for the open conversation. */
+  /** Server events for the open conversation; held while it is being (re)joined (see whileJoining). */
+  liveEvents() {
+    const handlers = this.liveHandlers();
+    const held = Object.entries(handlers).map(([event, handler]) => [
+      event,
+      (data) => {
+        if (this.joining && conversationOf(event, data) === this.joining.conversationId) this.joining.held.push([event, data]);
+        else handler(data);
+      },
+    ]);
+    return Object.fromEntries(held);
+  }
+
   liveHandlers() {
     const mine = (data) => this.state && data.conversationId === this.state.id;
     return {
@@ -317,4 +374,11 @@ export class ChatController {
     this.state.members.delete(data.userId);
     this.render();
   }
+}
+
+/** The conversation a server event is about (docs/protocol.md, "Server to client"). */
+function conversationOf(event, data) {
+  if (event === "message:new" || event === "message:updated") return data.message?.conversationId;
+  if (event === "conversation:updated") return data.conversation?.id;
+  return data?.conversationId;
 }

@@ -53,7 +53,10 @@ export class ConversationState {
     let changed = false;
     for (const message of messages) {
       const index = known.get(message.id);
-      if (index === undefined) fresh.push(message);
+      if (index === undefined) {
+        known.set(message.id, -1); // a batch may repeat a message (a catch-up page and the latest page)
+        fresh.push(message);
+      } else if (index < 0) continue;
       else if (JSON.stringify(this.messages[index]) !== JSON.stringify(message)) {
         this.messages[index] = message;
         changed = true;
@@ -63,6 +66,15 @@ export class ConversationState {
     this.messages = older ? [...fresh, ...this.messages] : [...this.messages, ...fresh];
     this.messages.sort((a, b) => a.createdAt - b.createdAt);
     return true;
+  }
+
+  /** Forget the messages before `messageId` (a gap too long to fill); older ones load again on scrolling up. */
+  dropBefore(messageId) {
+    const index = this.messages.findIndex((m) => m.id === messageId);
+    if (index > 0) {
+      this.messages = this.messages.slice(index);
+      this.hasOlder = true;
+    }
   }
 
   remove(messageId) {
