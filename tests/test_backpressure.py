@@ -51,6 +51,7 @@ def parley_serve(tmp_path):
     try:
         yield base, created, api
     finally:
+        api.close()
         process.terminate()
         _, stderr = process.communicate(timeout=15)
         assert "Traceback" not in stderr, stderr
