@@ -25,6 +25,8 @@ from server.realtime.handlers import RealtimeHandlers
 from server.realtime.server import create_sio
 from server.serving import UVICORN_OPTIONS
 from server.web import dashboard, demo, embed, rest
+from server.web.headers import SecurityHeaders
+from server.web.paths import StrictPaths
 from server.web.responses import EXCEPTION_HANDLERS, JSON
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,8 @@ def create_app(settings: Settings) -> ParleyApp:
     web.state.chat = chat
     web.state.settings = settings
     web.state.sio = sio
+    web.state.client_address = ClientAddress(settings.trusted_proxies)
     web.state.realtime_check = realtime_check
-    app = ParleyApp(sio, other_asgi_app=embed.PublicAssets(web))
+    app = ParleyApp(sio, other_asgi_app=SecurityHeaders(StrictPaths(embed.PublicAssets(web))))
     app.settings, app.chat, app.realtime = settings, chat, realtime
     return app

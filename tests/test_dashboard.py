@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
 import pytest
 
 from server.chat import admin, lookup
+from server.proxies import parse_networks
 from server.web import dashboard
+from server.web.dashboard_auth import SignInGuard
 
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(autouse=True)
-def fresh_limiter(monkeypatch):
-    monkeypatch.setattr(dashboard, "limiter", dashboard.LoginLimiter())
+def fresh_guard(monkeypatch):
+    monkeypatch.setattr(dashboard, "guard", dashboard.SignInGuard())
 
 
 @pytest.fixture
@@ -49,7 +52,7 @@ def admin_client(browser_client, with_password):
 
 
 PAGES = ["/dashboard", "/dashboard/apps/x", "/dashboard/apps/x/users", "/dashboard/apps/x/conversations",
-         "/dashboard/apps/x/conversations/c"]
+         "/dashboard/apps/x/conversation?id=c"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -85,7 +88,26 @@ def test_login_attempts_are_rate_limited(browser_client, with_password):
     for _ in range(5):
         assert sign_in(browser_client, "wrong password!").status_code == 401
     limited = sign_in(browser_client)  # even the right password, until the window passes
-    assert limited.status_code == 429 and "too many failed logins" in limited.text
+    assert limited.status_code == 429 and "too many failed sign-ins from this address" in limited.text
+
+
+def test_failures_elsewhere_slow_the_account_down_but_never_lock_the_admin_out(tmp_path, settings):
+    """Behind a trusted proxy, a stranger's address runs out of attempts; the admin's does not."""
+    from tests.conftest import serve
+
+    with serve(settings.replace(trusted_proxies=parse_networks("127.0.0.1"))) as live:
+        asyncio.run(admin.set_password(live.app.chat, PASSWORD))
+        with httpx.Client(base_url=live.base_url, headers={"X-Forwarded-For": "203.0.113.9"}) as stranger:
+            for _ in range(5):
+                assert sign_in(stranger, "guess guess guess").status_code == 401
+            assert sign_in(stranger, "guess guess guess").status_code == 429
+        assert dashboard.guard.delay() == 0.25  # after five failures, each attempt first waits, longer and longer
+        dashboard.guard.consecutive_failures = 9
+        assert dashboard.guard.delay() == 4.0 and SignInGuard.MAX_DELAY_SECONDS == 8.0
+        dashboard.guard.consecutive_failures = 5
+        with httpx.Client(base_url=live.base_url, headers={"X-Forwarded-For": "198.51.100.7"}) as owner:
+            assert sign_in(owner).status_code == 303  # the real admin, from another address, gets in
+        assert dashboard.guard.consecutive_failures == 0
 
 
 def test_forms_without_the_csrf_token_are_refused(admin_client):
@@ -154,10 +176,10 @@ def test_browse_users_conversations_and_one_conversation(admin_client, server, t
     assert "Sebastian" in users.text and "Alice" not in users.text
     conversations = admin_client.get(f"{base}/conversations?q=hel")
     assert ">group</a>" in conversations.text
-    detail = admin_client.get(f"{base}/conversations/group")
+    detail = admin_client.get(f"{base}/conversation?id=group")
     assert "Participants (3)" in detail.text and "hello &lt;b&gt;there&lt;/b&gt;" in detail.text
     assert admin_client.get(f"{base}/users?page=0").status_code == 400
-    assert admin_client.get(f"{base}/conversations/nope").status_code == 404
+    assert admin_client.get(f"{base}/conversation?id=nope").status_code == 404
 
 
 def test_embed_tab_and_live_figures(admin_client, tenant):
@@ -172,3 +194,11 @@ def test_sign_out(admin_client):
     token = csrf_of(admin_client.get("/dashboard"))
     assert admin_client.post("/dashboard/logout", data={"csrf": token}).status_code == 303
     assert admin_client.get("/dashboard").status_code == 303
+
+
+def test_sign_out_ends_the_session_on_the_server_not_only_in_the_browser(admin_client):
+    stolen = admin_client.cookies["parley_dashboard"]  # a copy of the cookie, taken before signing out
+    token = csrf_of(admin_client.get("/dashboard"))
+    assert admin_client.post("/dashboard/logout", data={"csrf": token}).status_code == 303
+    with httpx.Client(base_url=str(admin_client.base_url), cookies={"parley_dashboard": stolen}) as replay:
+        assert replay.get("/dashboard", follow_redirects=False).status_code == 303

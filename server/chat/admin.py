@@ -14,6 +14,7 @@ from server.db.models import Setting
 
 PASSWORD_HASH = "admin_password_hash"
 COOKIE_SECRET = "dashboard_cookie_secret"
+SESSION_GENERATION = "dashboard_session_generation"
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 hasher = PasswordHasher()
@@ -61,3 +62,14 @@ def _cookie_secret() -> str:
     if row is None:
         row = Setting.create(key=COOKIE_SECRET, value=secrets.token_urlsafe(48))
     return row.value
+
+
+async def session_generation(ctx: ChatContext) -> str:
+    """Which dashboard sessions count: those signed in since the last sign-out (any browser's)."""
+    row = await ctx.db.read(lambda: Setting.get_or_none(Setting.key == SESSION_GENERATION))
+    return row.value if row is not None else "0"
+
+
+async def end_sessions(ctx: ChatContext) -> None:
+    """Signing out ends every dashboard session on the server side, not only the cookie in this browser."""
+    await ctx.db.write(_store, SESSION_GENERATION, secrets.token_urlsafe(12))

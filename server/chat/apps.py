@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hmac
+import re
 from typing import Any
 
 from server.chat import ids, lookup, ratelimits, serialize
 from server.chat.context import ChatContext
 from server.chat.errors import Conflict, InvalidInput, Unauthorized
-from server.chat.validation import parse_id
 from server.db.models import App
 
 BOOLEAN_SETTINGS = {
@@ -63,10 +63,15 @@ def _parse_origins(raw: str) -> list[str]:
     return origins
 
 
+APP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 async def create_app(ctx: ChatContext, name: str, app_id: str | None = None) -> dict[str, Any]:
     if not name.strip():
         raise InvalidInput("an app needs a name")
-    return await ctx.write(_create_app, name.strip(), parse_id(app_id, "appId") if app_id else None)
+    if app_id is not None and not APP_ID.fullmatch(app_id):
+        raise InvalidInput("an appId is 1 to 64 letters, digits, '-' or '_' (it appears in every URL of the app)")
+    return await ctx.write(_create_app, name.strip(), app_id)
 
 
 def _create_app(name: str, app_id: str | None) -> tuple[dict[str, Any], list]:

@@ -9,23 +9,18 @@ from typing import Any
 
 from server.chat import lookup, serialize
 from server.chat.context import ChatContext
-from server.chat.errors import InvalidInput
+from server.chat.validation import parse_integer
 from server.chat.guests import conversation_key
 from server.db import queries
 from server.db.models import App, Conversation, User
 
 PAGE_SIZE = 25
 MAX_QUERY = 200
+MAX_PAGE = 1_000_000
 
 
 def parse_page(raw: Any) -> int:
-    try:
-        page = int(raw or 1)
-    except (TypeError, ValueError):
-        raise InvalidInput("page must be a positive integer") from None
-    if page < 1:
-        raise InvalidInput("page must be a positive integer")
-    return page
+    return 1 if raw in (None, "") else parse_integer(raw, "page", 1, MAX_PAGE)
 
 
 async def users(ctx: ChatContext, app: App, search: str, page: int) -> dict[str, Any]:
@@ -42,7 +37,8 @@ def _search(model, fields, shape, app: App, search: str, page: int) -> dict[str,
     query = model.select().where(model.app == app.id)
     if search:
         query = query.where(reduce(operator.or_, (field.contains(search[:MAX_QUERY]) for field in fields)))
-    rows = list(query.order_by(model.id.desc()).paginate(page, PAGE_SIZE + 1))
+    # one more than a page tells whether there is a next one; pages start at whole multiples of PAGE_SIZE
+    rows = list(query.order_by(model.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1))
     return {"items": [shape(row) for row in rows[:PAGE_SIZE]], "page": page, "hasMore": len(rows) > PAGE_SIZE}
 
 

@@ -14,6 +14,7 @@ from server.chat.events import Event, EventBus
 from server.chat.guests import GuestRegistry, LocalGuestRegistry
 from server.chat.ratelimits import RateLimiter
 from server.chat.snapshots import JoinSnapshots
+from server.chat.typing import TypingCoalescer
 from server.db.database import Database
 from server.db.models import App
 
@@ -30,6 +31,7 @@ class ChatContext:
     guests: GuestRegistry = dataclasses.field(default_factory=LocalGuestRegistry)
     limits: RateLimiter = dataclasses.field(default_factory=RateLimiter)
     snapshots: JoinSnapshots = dataclasses.field(default_factory=JoinSnapshots)
+    typing: TypingCoalescer = dataclasses.field(default_factory=TypingCoalescer)
     # Open realtime connections per app id, in this process (the dashboard's live figure).
     connections: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     _apps: dict[str, tuple[float, App]] = dataclasses.field(default_factory=dict)

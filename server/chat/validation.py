@@ -226,25 +226,35 @@ def parse_message_edit(data: Any) -> dict[str, Any]:
     return fields
 
 
+MAX_TIMESTAMP = 2**53  # ms since the epoch: far beyond any real date, and exact in JavaScript
+
+
+def parse_integer(raw: Any, field: str, low: int, high: int) -> int:
+    """A whole number from JSON (an int) or a query string (digits), between `low` and `high`;
+    floats, booleans and out-of-range values are refused before they reach the database."""
+    if isinstance(raw, bool) or not isinstance(raw, int | str):
+        raise InvalidInput(f"{field} must be a whole number between {low} and {high}")
+    text = raw.strip() if isinstance(raw, str) else str(raw)
+    digits = text[1:] if text[:1] in "+-" else text
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 20:
+        raise InvalidInput(f"{field} must be a whole number between {low} and {high}")
+    value = int(text)
+    if not low <= value <= high:
+        raise InvalidInput(f"{field} must be between {low} and {high}, got {value}")
+    return value
+
+
 def parse_limit(raw: Any) -> int:
     if raw is None or raw == "":
         return limits.DEFAULT_PAGE_SIZE
-    try:
-        limit = int(raw)
-    except (TypeError, ValueError):
-        raise InvalidInput("limit must be an integer") from None
-    if not 1 <= limit <= limits.MAX_PAGE_SIZE:
-        raise InvalidInput(f"limit must be between 1 and {limits.MAX_PAGE_SIZE}")
-    return limit
+    return parse_integer(raw, "limit", 1, limits.MAX_PAGE_SIZE)
 
 
 def parse_timestamp(raw: Any, field: str) -> int | None:
+    """Milliseconds since the epoch."""
     if raw is None or raw == "":
         return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise InvalidInput(f"{field} must be a timestamp in milliseconds") from None
+    return parse_integer(raw, field, 0, MAX_TIMESTAMP)
 
 
 def _optional_key(value: Any, field: str) -> str | None:

@@ -177,9 +177,13 @@ class RealtimeHandlers:
     async def on_typing(self, connection: Connection, sid: str, data: Any) -> Any:
         conversation_id = data.get("conversationId") if isinstance(data, dict) else None
         role = connection.joined.get(conversation_id) if isinstance(conversation_id, str) else None
-        payload = access.typing_event(role, data, connection.session.user_id)
-        if payload is not None:
-            room = conversation_room(connection.session.app_id, payload["conversationId"])
+        session = connection.session
+        payload = access.typing_event(role, data, session.user_id)
+        if payload is None:
+            return {}
+        key = (session.app_id, payload["conversationId"], session.user_id)
+        if self.chat.typing.should_forward(key, payload["isTyping"]):
+            room = conversation_room(session.app_id, payload["conversationId"])
             await self.sio.emit("typing", payload, room=room, skip_sid=sid)
         return {}
 

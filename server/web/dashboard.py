@@ -14,10 +14,10 @@ from server.chat import admin, apps, browse, serialize
 from server.chat.errors import ChatError, InvalidInput
 from server.web.demo import base_url, loader_snippet
 from server.web.embed import templates
-from server.web.dashboard_auth import LoginLimiter, check_csrf, read_session, write_session
+from server.web.dashboard_auth import SignInGuard, check_csrf, read_session, write_session
 
 TABS = ("overview", "settings", "embed", "live")
-limiter = LoginLimiter()
+guard = SignInGuard()
 Handler = Callable[[Request, dict[str, Any]], Awaitable[Response]]
 
 
@@ -56,26 +56,30 @@ async def login_page(request: Request) -> Response:
 
 async def login(request: Request) -> Response:
     session = await read_session(request)
-    client = request.client.host if request.client else "unknown"
+    address = request.app.state.client_address(request.scope)
     form = await request.form()
     chat = request.app.state.chat
     try:
         check_csrf(session, form)
-        limiter.attempt(client)
+        await guard.before_attempt(chat, address)
     except ChatError as error:
         context = {"error": error.message, "has_password": await admin.has_password(chat)}
         return await render(request, session, "login.html", context, status=error.status)
     if not await admin.verify_password(chat, str(form.get("password", ""))):
+        await guard.failed(chat, address)
         context = {"error": "Wrong password.", "has_password": await admin.has_password(chat)}
         return await render(request, session, "login.html", context, status=401)
-    limiter.succeeded(client)
+    await guard.succeeded(chat, address)
     response = RedirectResponse("/dashboard", status_code=303)
-    await write_session(request, response, {"admin": True, "csrf": secrets.token_urlsafe(32)})  # a new token once in
+    generation = await admin.session_generation(chat)
+    signed_in_session = {"admin": True, "csrf": secrets.token_urlsafe(32), "generation": generation}  # a new token once in
+    await write_session(request, response, signed_in_session)
     return response
 
 
 @signed_in
 async def logout(request: Request, session: dict[str, Any]) -> Response:
+    await admin.end_sessions(request.app.state.chat)
     response = RedirectResponse("/dashboard/login", status_code=303)
     await write_session(request, response, {"admin": False, "csrf": session["csrf"]})
     return response
@@ -161,7 +165,10 @@ async def _browse(request: Request, session: dict[str, Any], lister, name: str) 
 async def conversation_page(request: Request, session: dict[str, Any]) -> Response:
     chat = request.app.state.chat
     app = await apps.get_app(chat, request.path_params["app_id"])
-    detail = await browse.conversation(chat, app, request.path_params["conversation_id"])
+    conversation_id = request.query_params.get("id", "")
+    if not conversation_id:
+        raise InvalidInput("which conversation? the page needs ?id=")
+    detail = await browse.conversation(chat, app, conversation_id)
     return await render(request, session, "conversation.html", {"app": serialize.app_json(app), **detail})
 
 
@@ -177,5 +184,6 @@ routes = [
     Route(APP + "/rotate", rotate_secret, methods=["POST"]),
     Route(APP + "/users", users_page, methods=["GET"]),
     Route(APP + "/conversations", conversations_page, methods=["GET"]),
-    Route(APP + "/conversations/{conversation_id}", conversation_page, methods=["GET"]),
+    # the conversation id in the query: ids may hold '/', '..', '?' or '#', which a path cannot carry intact
+    Route(APP + "/conversation", conversation_page, methods=["GET"]),
 ]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -14,11 +13,10 @@ from starlette.responses import Response
 
 from server.chat import admin
 from server.chat.errors import ChatError
+from server.chat.ratelimits import SIGN_IN_FAILURES_PER_ADDRESS
 
 COOKIE = "parley_dashboard"
 MAX_AGE_SECONDS = 8 * 3600
-LOGIN_FAILURES_ALLOWED = 5
-LOGIN_WINDOW_SECONDS = 300
 
 
 class CsrfRefused(ChatError):
@@ -38,12 +36,15 @@ async def serializer(request: Request) -> URLSafeTimedSerializer:
 
 
 async def read_session(request: Request) -> dict[str, Any]:
-    """The signed cookie's content, or a fresh anonymous session (with its own CSRF token)."""
+    """The signed cookie's content, or a fresh anonymous session (with its own CSRF token). A signed-in
+    session counts only while its generation is the server's: signing out moves the generation on."""
     raw = request.cookies.get(COOKIE)
     if raw:
         try:
             data = (await serializer(request)).loads(raw, max_age=MAX_AGE_SECONDS)
             if isinstance(data, dict) and isinstance(data.get("csrf"), str):
+                if data.get("admin") and data.get("generation") != await admin.session_generation(request.app.state.chat):
+                    data = {"admin": False, "csrf": data["csrf"]}
                 return data
         except BadSignature:
             pass
@@ -64,27 +65,32 @@ def check_csrf(session: dict[str, Any], form: Any) -> None:
         raise CsrfRefused("the form's CSRF token is missing or wrong: reload the page and try again")
 
 
-class LoginLimiter:
-    """At most LOGIN_FAILURES_ALLOWED failed logins per client address per window."""
+class SignInGuard:
+    """Failed sign-ins: per client address a hard stop (5 in 5 minutes, counted by the shared rate
+    limiter), and for the one admin account a delay that grows with consecutive failures from
+    anywhere (up to MAX_DELAY_SECONDS) instead of a lock, so that strangers can slow a guessing
+    campaign down but never lock the real admin out."""
+
+    FREE_FAILURES = 5
+    MAX_DELAY_SECONDS = 8.0
 
     def __init__(self) -> None:
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
+        self.consecutive_failures = 0
 
-    def _recent(self, client: str) -> deque[float]:
-        failures = self._failures.get(client, deque())
-        while failures and failures[0] < time.monotonic() - LOGIN_WINDOW_SECONDS:
-            failures.popleft()
-        if not failures:
-            self._failures.pop(client, None)  # forget addresses with nothing recent
-        return failures
+    async def before_attempt(self, chat: Any, address: str) -> None:
+        retry_after = await chat.limits.test_item(SIGN_IN_FAILURES_PER_ADDRESS, ("signIn", address))
+        if retry_after:
+            raise TooManyAttempts(f"too many failed sign-ins from this address: try again in {retry_after} s")
+        await asyncio.sleep(self.delay())
 
-    def attempt(self, client: str) -> None:
-        """Count an attempt before the (slow) password check, so parallel attempts cannot slip past."""
-        failures = self._recent(client)
-        if len(failures) >= LOGIN_FAILURES_ALLOWED:
-            raise TooManyAttempts(f"too many failed logins: wait {LOGIN_WINDOW_SECONDS // 60} minutes and try again")
-        failures.append(time.monotonic())
-        self._failures[client] = failures
+    def delay(self) -> float:
+        extra = self.consecutive_failures - self.FREE_FAILURES
+        return 0.0 if extra < 0 else min(0.25 * 2**extra, self.MAX_DELAY_SECONDS)
 
-    def succeeded(self, client: str) -> None:
-        self._failures.pop(client, None)
+    async def failed(self, chat: Any, address: str) -> None:
+        self.consecutive_failures += 1
+        await chat.limits.strategy.hit(SIGN_IN_FAILURES_PER_ADDRESS, "signIn", address)
+
+    async def succeeded(self, chat: Any, address: str) -> None:
+        self.consecutive_failures = 0
+        await chat.limits.clear(SIGN_IN_FAILURES_PER_ADDRESS, ("signIn", address))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +15,7 @@ from server.chat import apps
 from server.chat.demo import DEMO_APP_ID, DEMO_USERS
 from server.chat.errors import NotFound
 from server.web.embed import ROOT, templates
+from server.web.headers import demo_csp
 
 DEMO = ROOT / "demo"
 demo_templates = Jinja2Templates(directory=str(DEMO))
@@ -24,13 +27,15 @@ def base_url(request: Request) -> str:
     return configured or str(request.base_url).rstrip("/")
 
 
-def loader_snippet(request: Request) -> Markup:
-    """TalkJS's asynchronous loader snippet, pointing at this server's /talk.js."""
-    html = templates.get_template("_loader_snippet.html").render(base_url=base_url(request))
+def loader_snippet(request: Request, nonce: str | None = None) -> Markup:
+    """TalkJS's asynchronous loader snippet, pointing at this server's /talk.js (with a CSP nonce
+    when it runs in one of Parley's own pages)."""
+    html = templates.get_template("_loader_snippet.html").render(base_url=base_url(request), nonce=nonce)
     return Markup(html.strip())
 
 
 async def demo_page(request: Request) -> Response:
+    nonce = secrets.token_urlsafe(16)
     chosen = request.query_params.get("user")
     me = next((u for u in DEMO_USERS if u["id"] == chosen), DEMO_USERS[0])
     try:
@@ -43,14 +48,21 @@ async def demo_page(request: Request) -> Response:
         "users": DEMO_USERS,
         "demo_ready": demo_ready,
         "code": (DEMO / "static" / "group-chat.js").read_text(),
-        "snippet": loader_snippet(request),  # runs in the page's <head>
+        "snippet": loader_snippet(request, nonce),  # runs in the page's <head>
         "snippet_text": str(loader_snippet(request)),  # shown, escaped, to copy
     }
-    return demo_templates.TemplateResponse(request, "index.html", context)
+    return _with_csp(demo_templates.TemplateResponse(request, "index.html", context), nonce)
 
 
 async def lobby_page(request: Request) -> Response:
-    return demo_templates.TemplateResponse(request, "lobby.html", {"snippet": loader_snippet(request)})
+    nonce = secrets.token_urlsafe(16)
+    response = demo_templates.TemplateResponse(request, "lobby.html", {"snippet": loader_snippet(request, nonce)})
+    return _with_csp(response, nonce)
+
+
+def _with_csp(response: Response, nonce: str) -> Response:
+    response.headers["Content-Security-Policy"] = demo_csp(nonce)
+    return response
 
 
 def routes() -> list[Route | Mount]:

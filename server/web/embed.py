@@ -6,6 +6,7 @@ import logging
 import pathlib
 import re
 from typing import Any
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.chat import access, apps, sessions
 from server.chat.errors import ChatError
+from server.web.headers import frame_csp
 from server.web.responses import JSON, read_json
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 WIDGET = ROOT / "widget"
 SOCKET_IO_CLIENT = WIDGET / "node_modules" / "socket.io-client" / "dist"
 templates = Jinja2Templates(directory=str(ROOT / "templates"))
+# Jinja's own `urlencode` keeps '/' (and so breaks ids holding one): a query value encodes everything.
+templates.env.filters["query_value"] = lambda value: quote(str(value), safe="")
 ORIGIN = re.compile(r"^https?://[^/?#\s]+$")
 UI_KINDS = ("chatbox", "popup", "inbox")
 CORS_PREFIXES = ("/talk.js", "/widget/", "/embed/")
@@ -86,9 +90,8 @@ async def ui_frame(request: Request) -> Response:
         return templates.TemplateResponse(request, "embed/error.html", context, status_code=error.status)
     config = {"appId": app.app_id, "kind": kind, "parentOrigin": parent_origin}
     response = templates.TemplateResponse(request, "embed/chat.html", {"config": config})
-    allowed = access.allowed_origins(app.allowed_origins)
-    if allowed:  # the browser itself refuses to show the frame inside any other site
-        response.headers["Content-Security-Policy"] = "frame-ancestors " + " ".join(allowed)
+    # the browser itself refuses to show the frame inside any other site than the allowed ones
+    response.headers["Content-Security-Policy"] = frame_csp(access.allowed_origins(app.allowed_origins))
     return response
 
 
