@@ -182,6 +182,34 @@ def test_browse_users_conversations_and_one_conversation(admin_client, server, t
     assert admin_client.get(f"{base}/conversation?id=nope").status_code == 404
 
 
+def test_pages_of_users_are_exact_at_their_boundaries(admin_client, tenant, api):
+    """26 and 51 users: every user on exactly one page, none skipped at a boundary (the 26th was)."""
+    for i in range(51):
+        assert api.put(f"users/u{i:02d}", json={"name": f"Person {i:02d}"}).status_code == 200
+    base = f"/dashboard/apps/{tenant['appId']}/users"
+    seen = []
+    for page in (1, 2, 3):
+        seen += re.findall(r"Person (\d\d)", admin_client.get(f"{base}?page={page}").text)
+    assert sorted(seen) == [f"{i:02d}" for i in range(51)] and len(seen) == 51
+    assert "Next" not in admin_client.get(f"{base}?page=3").text
+    for page in ("99999999999999999999", "1e3", "-2"):
+        assert admin_client.get(f"{base}?page={page}").status_code == 400
+
+
+@pytest.mark.parametrize("conversation_id", ["a/b", "..", "../x", "q?x=1#y", "50% off & more"])
+async def test_links_to_conversations_with_any_id_work(admin_client, server, tenant, api, conversation_id):
+    from tests.realtime_client import connect
+
+    api.put("users/u", json={"name": "U"})
+    client = await connect(server, tenant["appId"], "u")  # browser sync takes any id, '/' and '..' too
+    assert await client.call("conversation:sync", {"conversationId": conversation_id, "participants": [{"user": "u"}]}) == {"created": True}
+    await client.close()
+    listing = admin_client.get(f"/dashboard/apps/{tenant['appId']}/conversations").text
+    href = re.search(r'href="(/dashboard/apps/[^"]+/conversation\?id=[^"]+)"', listing)[1]
+    detail = admin_client.get(href.replace("&amp;", "&"))
+    assert detail.status_code == 200 and f"› {conversation_id.replace('&', '&amp;')}</p>" in detail.text
+
+
 def test_embed_tab_and_live_figures(admin_client, tenant):
     base = f"/dashboard/apps/{tenant['appId']}"
     embed = admin_client.get(f"{base}?tab=embed").text

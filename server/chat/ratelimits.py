@@ -35,7 +35,7 @@ RULES = {
     "joinsPerConnection": Rule("30/minute", "conversations joined on one realtime connection", per_connection=True),
     "connectionsPerAddress": Rule("60/minute", "realtime connections opened from one client address"),
     "usersCreatedPerAddress": Rule("60/10 minutes", "users created by browser sync from one client address"),
-    "restCallsPerApp": Rule("50/second", "REST API calls made with the app's secret key"),
+    "restCallsPerApp": Rule("100/second", "REST API calls made with the app's secret key"),
 }
 # Not per app: signing in to the dashboard is the server's own door.
 SIGN_IN_FAILURES_PER_ADDRESS = limits.parse("5/5 minutes")
