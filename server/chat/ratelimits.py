@@ -1,7 +1,8 @@
 """Rate limits at every entrance, with the `limits` library: the rules, once; their values, per app.
 
 Counts live in memory for one process, or in Redis when `PARLEY_REDIS_URL` is set, so that several
-processes share them. The defaults never slow down a person chatting; an app raises or lowers
+processes share them. The moving window is exact (at most N in any stretch of the window's length)
+and holds one entry per hit still inside its window, not per allowed hit. The defaults never slow down a person chatting; an app raises or lowers
 each with `parley app set APP_ID key=value` or in the dashboard (values in `limits`' notation:
 `10/10 seconds`, `30/minute`, `60 per 10 minutes`). Going over is refused with `RATE_LIMITED` and
 `retryAfter` (seconds), HTTP 429 with `Retry-After` over REST; nothing is stored.
@@ -16,7 +17,7 @@ import time
 
 import limits
 from limits.aio.storage import RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
 
 from server.chat._limits_storage import SweepingMemoryStorage
 from server.chat.errors import ChatError, InvalidInput
@@ -84,8 +85,8 @@ class RateLimiter:
         )
         self.local_storage = SweepingMemoryStorage()
         self.storage = shared
-        self.strategy = SlidingWindowCounterRateLimiter(shared)
-        self.local = SlidingWindowCounterRateLimiter(self.local_storage)
+        self.strategy = MovingWindowRateLimiter(shared)
+        self.local = MovingWindowRateLimiter(self.local_storage)
         self._items: dict[str, limits.RateLimitItem] = {}
 
     def _item(self, rate: str) -> limits.RateLimitItem:
@@ -102,7 +103,7 @@ class RateLimiter:
         await self.hit_item(self._item(rate), (rule, *identity), what, cost, strategy)
 
     async def hit_item(self, item: limits.RateLimitItem, identity: tuple[str, ...], what: str, cost: int = 1,
-                       strategy: SlidingWindowCounterRateLimiter | None = None) -> None:
+                       strategy: MovingWindowRateLimiter | None = None) -> None:
         strategy = strategy or self.strategy
         if await strategy.hit(item, *identity, cost=cost):
             return

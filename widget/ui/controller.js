@@ -7,6 +7,7 @@
 import { Connection } from "./connection.js";
 import { Outbox } from "./outbox.js";
 import { ConversationState } from "./state.js";
+import { visitorText } from "./wording.js";
 
 const SEND_DECISION_TIMEOUT_MS = 5000;
 const MAX_CATCH_UP_PAGES = 10; // 1,000 missed messages; beyond that the history starts again at the latest page
@@ -27,6 +28,7 @@ export class ChatController {
     this.shown = true; // a Popup hides it
     this.hostActive = true; // the embedding page is visible and focused (told by the SDK)
     this.reportedUnread = -1;
+    this.retryTimer = 0;
     window.addEventListener("focus", () => this.markRead());
   }
 
@@ -81,12 +83,23 @@ export class ChatController {
       // The page this frame is embedded in: checked against the app's allowed origins.
       this.connection = new Connection({ ...auth, origin: this.bridge.origin }, async (status, error) => {
         if (status === "refused" && error.code === "TOKEN_EXPIRED" && (await this.refreshToken())) return;
+        if (status === "refused" && error.code === "RATE_LIMITED") return this.retryLater(error, () => this.connection?.socket.connect());
         this.onStatus(status, error);
         if (status === "connected") resolve(null);
         if (status === "refused") resolve(error);
       });
       for (const [event, handler] of Object.entries(this.liveEvents())) this.connection.on(event, handler);
     });
+  }
+
+  /** Refused for going too fast: say so in visitors' words, and try again when the server says to. */
+  retryLater(error, again) {
+    this.view.showNotice(visitorText(error) || error.message);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = window.setTimeout(() => {
+      this.view.clearError();
+      again();
+    }, Math.max(1, error.retryAfter || 1) * 1000);
   }
 
   /** The server refused an expired token: ask the page's tokenFetcher for a new one and retry once. */
@@ -259,6 +272,10 @@ export class ChatController {
           this.state?.merge([message]);
         } catch (error) {
           if (error.retry) break; // offline or no answer: the same key goes again after reconnecting
+          if (error.code === "RATE_LIMITED") {
+            this.retryLater(error, () => this.flush()); // stays queued, in order, and goes when allowed
+            break;
+          }
           item.error = error;
         }
         this.render();

@@ -53,6 +53,12 @@ export class ChatView {
     }
   }
 
+  /** A passing notice above the conversation, in visitors' words; the conversation stays. */
+  showNotice(text) {
+    this.notice.textContent = text;
+    this.notice.hidden = false;
+  }
+
   clearError() {
     this.notice.hidden = true;
     this.notice.textContent = "";
