@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from server.chat import admin
+from server.chat import _limits_storage, admin
 from server.chat.context import ChatContext
 from server.config import Settings
 from server.db.database import Database
@@ -72,6 +72,7 @@ def create_app(settings: Settings) -> ParleyApp:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         database.start()  # applies pending migrations before the first request
         _internals.log_check(realtime_check)
+        _limits_storage.check()
         if settings.admin_password:  # PARLEY_ADMIN_PASSWORD: stored as a hash, like `parley admin set-password`
             await admin.set_password(chat, settings.admin_password)
         try:

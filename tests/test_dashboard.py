@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import httpx
@@ -142,6 +143,23 @@ def test_create_app_and_change_its_settings(admin_client, server):
     app = server.app.chat.db.write_blocking(lookup.find_app, app_id)
     assert (app.disallow_user_sync, app.disallow_conversation_sync, app.identity_verification) == (False, True, True)
     assert (app.participant_limit, app.guest_limit, app.allowed_origins) == (50, 500, "https://shop.example.com")
+
+
+def test_rate_limits_and_loose_verified_sync_in_the_settings_tab(admin_client, server):
+    app_id = create_app(admin_client, "Shop")
+    page = admin_client.get(f"/dashboard/apps/{app_id}?tab=settings")
+    assert "What identity verification protects" in page.text and 'placeholder="30/minute (default)"' in page.text
+    form = {"csrf": csrf_of(page), "participantLimit": "100", "guestLimit": "10000", "allowedOrigins": "",
+            "looseVerifiedSync": "on", "messagesPerUser": "5/minute", "joinsPerConnection": ""}
+    assert admin_client.post(f"/dashboard/apps/{app_id}/settings", data=form).status_code == 303
+    app = server.app.chat.db.write_blocking(lookup.find_app, app_id)
+    assert app.loose_verified_sync and json.loads(app.rate_limits) == {"messagesPerUser": "5/minute"}
+    assert 'value="5/minute"' in admin_client.get(f"/dashboard/apps/{app_id}?tab=settings").text
+    form.update(csrf=csrf_of(page), messagesPerUser="as fast as you like")
+    refused = admin_client.post(f"/dashboard/apps/{app_id}/settings", data=form)
+    assert refused.status_code == 400 and "messagesPerUser must be a rate like" in refused.text
+    app = server.app.chat.db.write_blocking(lookup.find_app, app_id)
+    assert json.loads(app.rate_limits) == {"messagesPerUser": "5/minute"}  # nothing changed by the refused form
 
 
 def test_bad_settings_are_refused_and_nothing_changes(admin_client, server):

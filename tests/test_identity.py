@@ -125,3 +125,68 @@ def test_credentials_check_applies_allowed_origins(server, restricted):
     assert httpx.post(url, json={"me": "42"}, headers={"Origin": "https://shop.example.com"}).json() == {"valid": True}
     refused = httpx.post(url, json={"me": "42"}, headers={"Origin": "https://evil.example"}).json()
     assert refused["valid"] is False and refused["errorCode"] == "ORIGIN_NOT_ALLOWED"
+
+
+# --- M3: with identity verification on, browser sync changes only `me` and conversations `me` is in ---
+
+def signature(secret: str, user_id: str) -> str:
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+@pytest.fixture
+async def verified_mallory(server, verified, api):
+    """A verified user, and a private conversation of Bob's she is not in."""
+    api.put("users/mallory", json={"name": "Mallory"})
+    api.put("users/carol", json={"name": "Carol", "email": ["carol@example.com"]})
+    api.put("conversations/private", json={"participants": ["42", "carol"], "subject": "Just us"})
+    client = await connect(server, verified["appId"], "mallory", signature=signature(verified["secretKey"], "mallory"))
+    yield client
+    await client.close()
+
+
+async def test_a_verified_user_cannot_add_herself_to_someone_elses_conversation(verified_mallory, api):
+    answer = await verified_mallory.call("conversation:sync", {"conversationId": "private", "participants": [{"user": "mallory"}]})
+    assert answer["error"]["code"] == "CONVERSATION_SYNC_RESTRICTED"
+    retitled = await verified_mallory.call("conversation:sync", {"conversationId": "private", "attributes": {"subject": "Mine"}})
+    assert retitled["error"]["code"] == "CONVERSATION_SYNC_RESTRICTED"
+    conversation = api.get("conversations/private").json()
+    assert set(conversation["participants"]) == {"42", "carol"} and conversation["subject"] == "Just us"
+    joined = await verified_mallory.call("conversation:join", {"conversationId": "private"})
+    assert joined["error"]["code"] == "NOT_A_PARTICIPANT"
+
+
+async def test_a_verified_user_cannot_rename_or_readdress_others(verified_mallory, api):
+    answer = await verified_mallory.call("conversation:sync", {"conversationId": "new-one", "participants": [
+        {"user": {"id": "mallory", "name": "Mallory M."}},
+        {"user": {"id": "carol", "name": "Carol (hacked)", "email": ["mallory@evil.example"]}}]})
+    assert answer == {"created": True}  # a new conversation, with existing users: allowed
+    carol = api.get("users/carol").json()
+    assert carol["name"] == "Carol" and carol["email"] == ["carol@example.com"]  # her data was not applied
+    assert api.get("users/mallory").json()["name"] == "Mallory M."  # her own was
+    unknown = await verified_mallory.call("conversation:sync", {"conversationId": "new-one", "participants": [
+        {"user": {"id": "dave", "name": "Dave"}}]})
+    assert unknown["error"]["code"] == "USER_SYNC_RESTRICTED" and api.get("users/dave").status_code == 404
+
+
+async def test_a_verified_participant_may_still_change_her_conversation(verified_mallory, api):
+    api.put("conversations/ours", json={"participants": ["mallory", "carol"]})
+    answer = await verified_mallory.call("conversation:sync", {"conversationId": "ours", "attributes": {"subject": "Plans"},
+                                                               "participants": [{"user": "42"}]})
+    assert answer == {"created": False}
+    assert api.get("conversations/ours").json()["subject"] == "Plans"
+    assert "42" in api.get("conversations/ours").json()["participants"]
+
+
+async def test_loose_verified_sync_restores_talkjs_behaviour(server, verified, verified_mallory, api):
+    server.update_app(verified["appId"], looseVerifiedSync=True)
+    answer = await verified_mallory.call("conversation:sync", {"conversationId": "private", "participants": [{"user": "mallory"}]})
+    assert answer == {"created": False} and "mallory" in api.get("conversations/private").json()["participants"]
+
+
+async def test_without_identity_verification_sync_is_as_before(server, tenant, api):
+    api.put("users/42", json={"name": "Bob"})
+    api.put("conversations/private", json={"participants": ["42"]})
+    anyone = await connect(server, tenant["appId"], {"id": "eve", "name": "Eve"})
+    answer = await anyone.call("conversation:sync", {"conversationId": "private", "participants": [{"user": "eve"}]})
+    assert answer == {"created": False}  # the documented hazard of browser sync without verification
+    await anyone.close()

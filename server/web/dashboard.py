@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server.chat import admin, apps, browse, serialize
+from server.chat import admin, apps, browse, ratelimits, serialize
 from server.chat.errors import ChatError, InvalidInput
 from server.web.demo import base_url, loader_snippet
 from server.web.embed import templates
@@ -112,6 +112,8 @@ async def app_page(request: Request, session: dict[str, Any]) -> Response:
         "snippet": str(loader_snippet(request)),
         "base_url": base_url(request),
         "live": await browse.live(chat, app) if tab == "live" else None,
+        "rate_rules": ratelimits.RULES,
+        "own_rates": ratelimits.parse_overrides(app.rate_limits),
     }
     return await render(request, session, "app.html", context)
 
