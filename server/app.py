@@ -86,6 +86,7 @@ def create_app(settings: Settings) -> ParleyApp:
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
+    web.router.redirect_slashes = False  # an unknown path is a JSON 404, not a redirect to guess at
     web.state.chat = chat
     web.state.settings = settings
     web.state.sio = sio

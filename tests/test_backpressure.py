@@ -5,56 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import pathlib
 import socket
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 from websockets.frames import Frame, Opcode
 
-from tests.conftest import free_port, serve
+from tests.conftest import serve
+from tests.processes import ParleyProcess
 from tests.realtime_client import connect
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
-
-def parley(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run([sys.executable, "-m", "server", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 @pytest.fixture
 def parley_serve(tmp_path):
     """A real `parley serve` process (uvicorn as Parley configures it), with one app and a room."""
-    port = free_port()
-    env = {**os.environ, "PARLEY_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db", "PARLEY_LOG_LEVEL": "warning"}
-    created = json.loads(parley("app", "create", "--name", "Serve", env=env))
-    process = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)], env=env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            assert process.poll() is None and time.monotonic() < deadline, "parley serve did not start"
-            time.sleep(0.1)
-    api = httpx.Client(base_url=f"{base}/v1/{created['appId']}/", headers={"Authorization": f"Bearer {created['secretKey']}"})
+    server = ParleyProcess(tmp_path / "serve.db")
+    created = server.create_app("Serve")
+    server.start()
+    api = httpx.Client(base_url=f"{server.base_url}/v1/{created['appId']}/", headers={"Authorization": f"Bearer {created['secretKey']}"})
     api.put("users/host", json={"name": "Host"}).raise_for_status()
     api.put("conversations/room", json={"participants": ["host"]}).raise_for_status()
     try:
-        yield base, created, api
+        yield server.base_url, created, api
     finally:
         api.close()
-        process.terminate()
-        _, stderr = process.communicate(timeout=15)
-        assert "Traceback" not in stderr, stderr
+        server.stop()
+        assert server.tracebacks() == []
 
 
 async def test_parley_serve_writes_broadcasts_directly_to_websockets(parley_serve):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.figures import record
 from tests.realtime_client import connect
 
 ALICE, VISITOR, OUTSIDER, BOB = "alice", "visitor", "outsider", "bob"
@@ -74,6 +75,7 @@ def test_rest_matrix(server, world, actor):
         if expected != 200:
             assert response.json()["errorCode"] in ("UNAUTHORIZED", "INVALID_SECRET_KEY"), (method, path, response.text)
     assert answers == {cell: expected for cell in answers}, answers
+    record(f"matrix.rest.{actor}", len(answers))
     if expected != 200:  # nothing the refused actor sent was stored
         assert world["api_a"].get("conversations/group").json()["subject"] == "Secret plans"
         assert [m["text"] for m in world["api_a"].get("conversations/group/messages").json()["data"]] == ["the plan"]
@@ -148,6 +150,7 @@ async def test_socket_matrix(server, world, actor):
             listed = answer.get("conversations", answer.get("unreads", []))
             assert all((c.get("id") or c["conversation"]["id"]) != "group" for c in listed), (actor, event, listed)
     assert answers == SOCKET_EXPECTED[actor], dict(zip([e for e, _ in socket_actions("")], answers))
+    record(f"matrix.realtime.{actor}", len(answers))
     stored = [m["text"] for m in world["api_a"].get("conversations/group/messages").json()["data"]]
     assert ("from the actor" in stored) == (actor in ("participant", "guest"))
     if actor == "other app's user":  # app A's conversation is untouched; B's own `group` is empty

@@ -15,11 +15,16 @@ from playwright.async_api import expect
 
 from tests.browser import pages
 from tests.browser.conftest import visit
+from tests.figures import record
 from tests.security.xss_payloads import PAYLOADS, PHOTO_PAYLOADS
 from tests.test_dashboard import PASSWORD
 
 USERS = 12
 RENDER_SECONDS = 60
+FIELDS = ["user name", "user photoUrl", "user role", "user availabilityText", "user welcomeMessage", "user custom",
+          "conversation id", "conversation subject", "conversation photoUrl", "conversation welcomeMessages",
+          "conversation custom", "message text", "message custom", "system message text"]
+VIEWS = ["Chatbox", "Popup", "Inbox", "dashboard users", "dashboard conversations", "dashboard conversation", "dashboard live"]
 ODD_ID = '"><img src=x onerror=alert(1) class=xss-probe>'
 
 FIND_INJECTIONS = """() => {
@@ -62,6 +67,7 @@ def corpus(api_demo):
     api_demo.put(f"conversations/{quote(ODD_ID, safe='')}", json={"participants": ["viewer", "u1"]}).raise_for_status()
     api_demo.post(f"conversations/{quote(ODD_ID, safe='')}/messages",
                   json=[{"text": payload(2), "sender": "u1", "type": "UserMessage"}]).raise_for_status()
+    record("xss", {"payloads": len(PAYLOADS) + len(PHOTO_PAYLOADS), "fields": FIELDS, "views": VIEWS})
     return len(PAYLOADS)
 
 
