@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from server.chat import _limits_storage, admin
 from server.chat.context import ChatContext
+from server.chat.ratelimits import RateLimiter
 from server.config import Settings
 from server.db.database import Database
 from server.proxies import ClientAddress
@@ -63,7 +64,7 @@ def engine_options(settings: Settings) -> EngineOptions:
 
 def create_app(settings: Settings) -> ParleyApp:
     database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    chat = ChatContext(database)
+    chat = ChatContext(database, limits=RateLimiter(settings.redis_url))
     sio = create_sio(engine_options(settings))
     realtime = RealtimeHandlers(sio, chat)
     realtime_check = _internals.check(UVICORN_OPTIONS["ws"])
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> ParleyApp:
         try:
             yield
         finally:
+            await chat.limits.close()
             database.close()
 
     web = Starlette(

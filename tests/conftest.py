@@ -21,6 +21,18 @@ from server.config import Settings
 from server.serving import uvicorn_config
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from tests import traffic
+
+    traffic.install()  # what the servers send, for the protocol docs' payload check
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The payload check compares the docs with the traffic the whole session recorded: it runs last."""
+    last = [item for item in items if item.name == "test_payloads_match_the_traffic_of_the_suite"]
+    items[:] = [item for item in items if item not in last] + last
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -26,12 +26,16 @@ class Client:
     def __init__(self) -> None:
         self.sio = socketio.AsyncClient(reconnection=False)
         self.received: dict[str, asyncio.Queue] = defaultdict(asyncio.Queue)
+        self.log: list[tuple[str, Any]] = []  # every event, in the order it arrived
+        self._arrived = asyncio.Event()
         for name in (*RECORDED, "connect_error"):
             self.sio.on(name, self._recorder(name))
 
     def _recorder(self, name: str):
         async def record(data: Any) -> None:
             self.received[name].put_nowait(data)
+            self.log.append((name, data))
+            self._arrived.set()
 
         return record
 
@@ -52,9 +56,23 @@ class Client:
             if predicate(data):
                 return data
 
-    async def nothing(self, event: str, wait: float = 0.3) -> None:
-        await asyncio.sleep(wait)
-        assert self.received[event].empty(), f"unexpected {event}: {self.received[event].get_nowait()}"
+    async def before_marker(self, marker: str, predicate, timeout: float = 5) -> list[tuple[str, Any]]:
+        """Every event that arrived before the first `marker` event satisfying `predicate`.
+
+        For negative checks: send the marker after the thing that must not arrive. A socket receives its
+        events in order, so once the marker is here the thing had its chance, without guessing a delay."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for index, (name, data) in enumerate(self.log):
+                if name == marker and predicate(data):
+                    return self.log[:index]
+            self._arrived.clear()
+            remaining = deadline - asyncio.get_running_loop().time()
+            assert remaining > 0, f"the marker {marker} never arrived"
+            try:
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+            except TimeoutError:
+                pass
 
     async def close(self) -> None:
         await self.sio.disconnect()

@@ -133,7 +133,9 @@ async def test_rule11_a_deleted_conversation_frees_its_guest_slots(server, tenan
 async def test_rule3_a_guests_typing_is_never_sent_but_guests_see_others_typing(alice, visitor, group):
     await join_as_guest(visitor)
     assert await visitor.call("typing", {"conversationId": group, "isTyping": True}) == {}
-    await alice.nothing("typing")
+    await visitor.call("message:send", {"conversationId": group, "text": "marker"})
+    before = await alice.before_marker("message:new", lambda d: d["message"]["text"] == "marker")
+    assert not [d for name, d in before if name == "typing"]
     await alice.call("typing", {"conversationId": group, "isTyping": True})
     assert (await visitor.next("typing"))["userId"] == ALICE
 
@@ -146,7 +148,9 @@ async def test_rule4_guests_have_no_unread_tracking(api, alice, visitor, group):
     message = (await alice.call("message:send", {"conversationId": group, "text": "read me"}))["message"]
     marker = await visitor.call("conversation:read", {"conversationId": group, "messageId": message["id"]})
     assert marker == {"messageId": message["id"], "tracked": False}
-    await alice.nothing("conversation:read")
+    await visitor.call("message:send", {"conversationId": group, "text": "marker"})
+    before = await alice.before_marker("message:new", lambda d: d["message"]["text"] == "marker")
+    assert not [d for name, d in before if name == "conversation:read"]
     assert api.get(f"conversations/{group}/messages/{message['id']}").json()["readBy"] == []
 
 

@@ -176,3 +176,36 @@ def test_retry_after_is_an_http_header_too(server, tenant, api):
     response = httpx.get(f"{server.base_url}/v1/{tenant['appId']}/conversations",
                          headers={"Authorization": f"Bearer {tenant['secretKey']}"})
     assert response.status_code == 429 and response.headers["retry-after"].isdigit()
+
+
+def redis_url() -> str:
+    """Redis on this machine, or a skip (a failure when CI is set)."""
+    import os
+    import socket as sockets
+
+    try:
+        sockets.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI"):
+            pytest.fail("Redis is not reachable on 127.0.0.1:6379, and CI is set")
+        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    return "redis://127.0.0.1:6379/15"
+
+
+async def test_with_redis_the_counts_are_shared_between_limiters():
+    import uuid
+
+    url = redis_url()
+    one, other = RateLimiter(url), RateLimiter(url)  # as two server processes would have
+    identity = ("shared", str(uuid.uuid4()))
+    item = limits.parse("3/minute")
+    await one.hit_item(item, identity, "tests")
+    await other.hit_item(item, identity, "tests")
+    await one.hit_item(item, identity, "tests")
+    with pytest.raises(Exception, match="RATE_LIMITED|try again"):
+        await other.hit_item(item, identity, "tests")
+    # per-connection rules stay local: a connection lives in one process
+    await one.hit("messagesPerConnection", '{"messagesPerConnection": "1/minute"}', "app", "conn")
+    await other.hit("messagesPerConnection", '{"messagesPerConnection": "1/minute"}', "app", "conn")
+    await one.close()
+    await other.close()

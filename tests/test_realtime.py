@@ -120,8 +120,9 @@ async def test_resend_with_same_idempotency_key_stores_one(trio, api, group):
     again = await alice.call("message:send", payload)
     assert first["message"]["id"] == again["message"]["id"]
     assert len(api.get(f"conversations/{group}/messages").json()["data"]) == 1
-    await sebastian.next("message:new")
-    await sebastian.nothing("message:new")
+    await alice.call("message:send", {"conversationId": group, "text": "marker"})
+    before = await sebastian.before_marker("message:new", lambda d: d["message"]["text"] == "marker")
+    assert [d["message"]["text"] for name, d in before if name == "message:new"] == ["exactly once"]
 
 
 async def test_late_joiner_catches_up_from_last_id(server, tenant, api, trio, group):
@@ -161,10 +162,13 @@ async def test_non_participant_cannot_join_read_or_send(server, tenant, api, gro
 
 async def test_outsider_in_no_room_receives_nothing(server, tenant, api, trio, group):
     api.put("users/9", json={"name": "Outsider"})
+    api.put("conversations/outsiders", json={"participants": ["9"]})
     outsider = await connect(server, tenant["appId"], "9")
     await outsider.call("conversation:join", {"conversationId": group})  # refused
     await trio[0].call("message:send", {"conversationId": group, "text": "private"})
-    await outsider.nothing("message:new")
+    api.post("conversations/outsiders/messages", json=[{"text": "marker", "type": "SystemMessage"}])
+    before = await outsider.before_marker("message:new", lambda d: d["message"]["text"] == "marker")
+    assert not [d for name, d in before if name == "message:new"]
     await outsider.close()
 
 
@@ -191,7 +195,9 @@ async def test_typing_reaches_others_not_self(trio, group):
     assert await alice.call("typing", {"conversationId": group, "isTyping": True}) == {}
     for client in (sebastian, steve):
         assert await client.next("typing") == {"conversationId": group, "userId": ALICE, "isTyping": True}
-    await alice.nothing("typing")
+    await sebastian.call("typing", {"conversationId": group, "isTyping": True})  # the marker
+    before = await alice.before_marker("typing", lambda d: d["userId"] == SEBASTIAN)
+    assert not [d for name, d in before if name == "typing"]
 
 
 async def test_typing_needs_a_joined_conversation(server, tenant, group):
@@ -240,7 +246,10 @@ async def test_participant_changes_are_live_and_removal_stops_delivery(trio, api
     assert await steve.next("participant:removed") == {"conversationId": group, "userId": STEVE}
     await alice.call("message:send", {"conversationId": group, "text": "after removal"})
     await sebastian.next("message:new")
-    await steve.nothing("message:new")
+    api.put("conversations/steves", json={"participants": [STEVE]})
+    api.post("conversations/steves/messages", json=[{"text": "marker", "type": "SystemMessage"}])
+    before = await steve.before_marker("message:new", lambda d: d["message"]["text"] == "marker")
+    assert "after removal" not in [d["message"]["text"] for name, d in before if name == "message:new"]
 
 
 async def test_conversation_deleted_is_live(trio, api, group):
@@ -258,7 +267,9 @@ async def test_events_stay_within_their_app(server, trio, group):
             other_api.put(f"users/{uid}", json={"name": uid})
         other_api.put(f"conversations/{group}", json={"participants": [ALICE, SEBASTIAN]})
         other_api.post(f"conversations/{group}/messages", json=[{"text": "other app", "sender": ALICE, "type": "UserMessage"}])
-    await trio[1].nothing("message:new")
+    await trio[0].call("message:send", {"conversationId": group, "text": "marker"})
+    before = await trio[1].before_marker("message:new", lambda d: d["message"]["text"] == "marker")
+    assert not [d for name, d in before if name == "message:new"]
 
 
 async def test_many_clients_receive_one_message(server, tenant, api, group):

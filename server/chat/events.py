@@ -14,16 +14,27 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Event names double as the Socket.IO event names clients receive (see docs/protocol.md).
-MESSAGE_NEW = "message:new"
-MESSAGE_UPDATED = "message:updated"
-MESSAGE_DELETED = "message:deleted"
-CONVERSATION_UPDATED = "conversation:updated"
-CONVERSATION_DELETED = "conversation:deleted"
-PARTICIPANT_ADDED = "participant:added"
-PARTICIPANT_UPDATED = "participant:updated"
-PARTICIPANT_REMOVED = "participant:removed"
-READ_MARKER = "conversation:read"
+_DEFINED: list[str] = []
+
+
+def define(name: str) -> str:
+    """An event name; every name defined here is one clients may receive (docs/protocol.md, "Server to client")."""
+    _DEFINED.append(name)
+    return name
+
+
+# Event names double as the Socket.IO event names clients receive.
+MESSAGE_NEW = define("message:new")
+MESSAGE_UPDATED = define("message:updated")
+MESSAGE_DELETED = define("message:deleted")
+CONVERSATION_UPDATED = define("conversation:updated")
+CONVERSATION_DELETED = define("conversation:deleted")
+PARTICIPANT_ADDED = define("participant:added")
+PARTICIPANT_UPDATED = define("participant:updated")
+PARTICIPANT_REMOVED = define("participant:removed")
+READ_MARKER = define("conversation:read")
+TYPING = define("typing")  # not stored and not on the bus: relayed by the realtime layer as chat.typing decides
+SERVER_EVENTS = tuple(_DEFINED)
 
 
 @dataclasses.dataclass(frozen=True)

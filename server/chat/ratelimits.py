@@ -16,6 +16,7 @@ import math
 import time
 
 import limits
+import redis.asyncio
 from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
@@ -79,8 +80,10 @@ class RateLimiter:
     """Counts per connection stay in this process's memory; the others are shared (Redis if configured)."""
 
     def __init__(self, redis_url: str | None = None) -> None:
+        # Parley owns the Redis connection pool (passed to limits), so that it can close it.
+        self._pool = redis.asyncio.ConnectionPool.from_url(redis_url) if redis_url else None
         shared: Storage = (
-            RedisStorage(_async_uri(redis_url), implementation="redispy", key_prefix="parley-limits")
+            RedisStorage(_async_uri(redis_url), implementation="redispy", key_prefix="parley-limits", connection_pool=self._pool)
             if redis_url else SweepingMemoryStorage()
         )
         self.local_storage = SweepingMemoryStorage()
@@ -120,6 +123,10 @@ class RateLimiter:
 
     async def clear(self, item: limits.RateLimitItem, identity: tuple[str, ...]) -> None:
         await self.strategy.clear(item, *identity)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
 
 
 def _async_uri(url: str) -> str:

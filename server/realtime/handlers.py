@@ -36,19 +36,6 @@ CLIENT_EVENTS = (
     "feed:list",
     "unreads:list",
 )
-# Events the server sends into conversation rooms.
-SERVER_EVENTS = (
-    events.MESSAGE_NEW,
-    events.MESSAGE_UPDATED,
-    events.MESSAGE_DELETED,
-    events.CONVERSATION_UPDATED,
-    events.CONVERSATION_DELETED,
-    events.PARTICIPANT_ADDED,
-    events.PARTICIPANT_UPDATED,
-    events.PARTICIPANT_REMOVED,
-    events.READ_MARKER,
-    "typing",
-)
 
 
 @dataclasses.dataclass
@@ -184,7 +171,7 @@ class RealtimeHandlers:
         key = (session.app_id, payload["conversationId"], session.user_id)
         if self.chat.typing.should_forward(key, payload["isTyping"]):
             room = conversation_room(session.app_id, payload["conversationId"])
-            await self.sio.emit("typing", payload, room=room, skip_sid=sid)
+            await self.sio.emit(events.TYPING, payload, room=room, skip_sid=sid)
         return {}
 
     async def on_conversation_read(self, connection: Connection, sid: str, data: Any) -> Any:
