@@ -129,7 +129,7 @@ def _compare(kind: str, event: str, recorded: set[frozenset[str]], examples: lis
     problems = []
     if seen - documented:
         problems.append(f"{kind} {event}: sent but not in the docs' examples: {sorted(seen - documented)}")
-    if documented - seen:
+    if documented - seen and traffic.whole_suite:  # a subset of the tests need not send everything
         problems.append(f"{kind} {event}: in the docs' examples but never sent: {sorted(documented - seen)}")
     return problems
 

@@ -19,6 +19,7 @@ from server.realtime.handlers import CLIENT_EVENTS
 server_events: collections.defaultdict[str, set[frozenset[str]]] = collections.defaultdict(set)
 answers: collections.defaultdict[str, set[frozenset[str]]] = collections.defaultdict(set)
 _lock = threading.Lock()
+whole_suite = False  # set by tests/conftest.py when every test module is collected
 
 
 def _keys(value: Any) -> frozenset[str] | None:
