@@ -196,6 +196,53 @@ async function ackPhase(sender) {
   return { rate: cfg.ackRate, messages: total, ackMs: summary(await Promise.all(pending)) };
 }
 
+// --- a stalled visitor ---------------------------------------------------------------------
+// A guest that stops reading, then asks for catch-up pages (each up to 512 KiB) it will never read, while
+// the room's rate phase runs again: the server must drop it at its cap, and the others keep their latency.
+function connectStalled() {
+  return new Promise((resolve, reject) => {
+    const url = cfg.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket";
+    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const timer = setTimeout(() => reject(new Error("stalled visitor: connect timeout")), 30_000);
+    ws.on("error", reject);
+    ws.on("message", (raw) => {
+      const text = raw.toString();
+      if (text === "2") ws.send("3");
+      else if (text[0] === "0") ws.send("40" + JSON.stringify({ appId: cfg.appId, me: { id: "stalled", name: "Stalled" } }));
+      else if (text.startsWith("40")) ws.send('421' + JSON.stringify(["conversation:join", { conversationId: cfg.stall.conversationId, asGuest: true }]));
+      else if (text.startsWith("431")) { clearTimeout(timer); resolve(ws); }
+    });
+  });
+}
+
+async function serverRealtime() {
+  return (await (await fetch(`${cfg.url}/healthz`)).json()).realtime;
+}
+
+async function stallPhase(sender, n) {
+  const before = await serverRealtime();
+  const rss0 = rssBytes(cfg.serverPid);
+  const ws = await connectStalled();
+  let closedAt = null;
+  ws.on("close", () => { closedAt = now(); });
+  ws.pause(); // reads nothing from here on: the kernel's buffers fill, then the server's
+  const started = now();
+  for (let i = 0; i < cfg.stall.requests; i++) {
+    ws.send(`42${i + 2}` + JSON.stringify(["conversation:join", { conversationId: cfg.stall.conversationId, asGuest: true, afterMessageId: cfg.stall.afterMessageId }]));
+  }
+  const rate = await ratePhase(sender, n);
+  ws.resume(); // let the close reach us, if the server dropped it
+  await sleep(500);
+  const after = await serverRealtime();
+  const result = {
+    requests: cfg.stall.requests, droppedAtCap: (after.dropped_slow || 0) - (before.dropped_slow || 0),
+    droppedAfterSeconds: closedAt === null ? null : (closedAt - started) / 1000,
+    serverRssGrowthBytes: rssBytes(cfg.serverPid) - rss0, othersLost: rate.lost, othersLatencyMs: rate.latencyMs,
+  };
+  ws.terminate();
+  return result;
+}
+
 async function main() {
   const out = { mode: cfg.mode, lean: !!cfg.lean, clients: cfg.clients };
   const rss0 = rssBytes(cfg.serverPid);
@@ -213,6 +260,7 @@ async function main() {
   out.idle = { seconds: cfg.idleSeconds, serverCoreFraction: (cpuSeconds(cfg.serverPid) - idleCpu0) / ((now() - idleStart) / 1000) };
   out.burst = await burstPhase(sender, cfg.clients);
   out.rate = await ratePhase(sender, cfg.clients);
+  if (cfg.stall) out.stall = await stallPhase(sender, cfg.clients);
   if (cfg.mode !== "ws" && cfg.ackConversationId) {
     if (!cfg.lean) for (const socket of receivers) socket.off("message:new");
     const ackSender = await new Promise((resolve, reject) => {

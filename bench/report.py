@@ -31,6 +31,11 @@ ROWS = (
     ("RSS per connection (KB)", "rssPerConnectionBytes", "{:.1f}", 1 / 1024),
     ("idle CPU (% of a core)", "idle.serverCoreFraction", "{:.1f}", 100),
     ("send ack p99 (ms)", "ack.ackMs.p99", "{:.1f}"),
+    ("stalled visitor dropped at its cap", "stall.droppedAtCap", "{}"),
+    ("  ...after (s)", "stall.droppedAfterSeconds", "{:.1f}"),
+    ("  others' rate-phase p99 meanwhile (ms)", "stall.othersLatencyMs.p99", "{:.1f}"),
+    ("  others lost meanwhile", "stall.othersLost", "{}"),
+    ("  server RSS growth (MB)", "stall.serverRssGrowthBytes", "{:.1f}", 1 / 2**20),
 )
 
 

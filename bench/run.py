@@ -124,9 +124,20 @@ def prepare_parley(base_url: str, env: dict[str, str], clients: int) -> dict[str
     headers = {"Authorization": f"Bearer {created['secretKey']}"}
     with httpx.Client(base_url=f"{base_url}/v1/{created['appId']}/", headers=headers, timeout=30) as api:
         api.put(f"users/{SENDER['id']}", json={"name": SENDER["name"]}).raise_for_status()
-        for conversation in ("room", "acks"):
+        for conversation in ("room", "acks", "stall"):
             api.put(f"conversations/{conversation}", json={"participants": [SENDER["id"]]}).raise_for_status()
-    return {"appId": created["appId"], "conversationId": "room", "ackConversationId": "acks"}
+        stall = prepare_stall(api)
+    return {"appId": created["appId"], "conversationId": "room", "ackConversationId": "acks", "stall": stall}
+
+
+def prepare_stall(api: httpx.Client) -> dict:
+    """A conversation whose catch-up pages are as big as an answer may be (512 KiB): what a stalled
+    visitor asks for, again and again, without reading."""
+    ids = []
+    for batch in range(12):
+        body = [{"text": f"history {batch}-{i} " + "h" * 9000, "type": "SystemMessage"} for i in range(10)]
+        ids += [m["id"] for m in api.post("conversations/stall/messages", json=body).raise_for_status().json()["data"]]
+    return {"conversationId": "stall", "afterMessageId": ids[0], "requests": 30}
 
 
 def run_loadgen(config: dict, timeout: float) -> dict:
