@@ -45,7 +45,7 @@ class Settings:
         return cls(
             database_url=env.get("PARLEY_DATABASE_URL") or defaults.database_url,
             host=env.get("PARLEY_HOST") or defaults.host,
-            port=_port(env.get("PARLEY_PORT"), defaults.port),
+            port=_integer(env, "PARLEY_PORT", defaults.port, 0, 65535),
             log_level=_log_level(env.get("PARLEY_LOG_LEVEL"), defaults.log_level),
             redis_url=env.get("PARLEY_REDIS_URL") or None,
             public_url=(env.get("PARLEY_PUBLIC_URL") or "").rstrip("/") or None,
@@ -69,18 +69,6 @@ class Settings:
         return self.public_url or f"http://{self.host}:{self.port}"
 
 
-def _port(raw: str | None, default: int) -> int:
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError:
-        raise SettingsError(f"PARLEY_PORT must be an integer, got {raw!r}") from None
-    if not 0 <= port <= 65535:
-        raise SettingsError(f"PARLEY_PORT must be between 0 and 65535, got {port}")
-    return port
-
-
 def _admin_password(raw: str | None) -> str | None:
     if raw and len(raw) < 10:
         raise SettingsError("PARLEY_ADMIN_PASSWORD must be at least 10 characters")
@@ -96,17 +84,21 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default
     return raw.lower()
 
 
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+def _integer(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name)
     if not raw:
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
-    if not 1 <= value <= 2**40:
-        raise SettingsError(f"{name} must be between 1 and {2**40}, got {value}")
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    return _integer(env, name, default, 1, 2**40)
 
 
 def _networks(env: Mapping[str, str], name: str) -> tuple[Network, ...]:

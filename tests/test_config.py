@@ -31,10 +31,22 @@ def test_every_variable_is_read():
     assert settings.base_url == "https://chat.example.com"
 
 
-@pytest.mark.parametrize(("name", "value"), [("PARLEY_PORT", "http"), ("PARLEY_PORT", "70000"), ("PARLEY_LOG_LEVEL", "loud")])
+@pytest.mark.parametrize(("name", "value"), [
+    ("PARLEY_PORT", "http"), ("PARLEY_PORT", "70000"), ("PARLEY_LOG_LEVEL", "loud"),
+    ("PARLEY_SQLITE_SYNCHRONOUS", "off"), ("PARLEY_TRUSTED_PROXIES", "10.0.0.1, proxy.example"),
+    ("PARLEY_PACKETS_PER_SECOND", "0"), ("PARLEY_CONNECTIONS_PER_ADDRESS", "many"), ("PARLEY_PING_INTERVAL", "-5"),
+    ("PARLEY_WS_BACKLOG_BYTES", "1e6"),
+])
 def test_bad_values_name_the_variable(name, value):
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_hardening_variables_are_read():
+    settings = Settings.from_env({"PARLEY_SQLITE_SYNCHRONOUS": "FULL", "PARLEY_TRUSTED_PROXIES": "10.0.0.0/8, ::1",
+                                  "PARLEY_CONNECTIONS_PER_ADDRESS": "5", "PARLEY_PING_INTERVAL": "10"})
+    assert settings.sqlite_synchronous == "full" and [str(n) for n in settings.trusted_proxies] == ["10.0.0.0/8", "::1/128"]
+    assert (settings.connections_per_address, settings.ping_interval) == (5, 10)
 
 
 def test_every_variable_is_documented_in_the_readme():

@@ -103,6 +103,11 @@ class Database:
         """`write` for callers outside any event loop (tests' setup, scripts)."""
         return self._writer.write_blocking(fn, *args)
 
+    @property
+    def write_counts(self) -> tuple[int, int]:
+        """(transactions run, writes run): group commit shows as fewer transactions than writes."""
+        return self._writer.batches, self._writer.jobs
+
     def read_blocking(self, fn: Callable[..., T], *args: object) -> T:
         """`read` for callers outside any event loop (benchmarks, scripts)."""
         return next(self._next_reader).submit(self._call, fn, args).result()
