@@ -170,3 +170,10 @@ async def test_a_socket_that_never_makes_a_socketio_connection_is_dropped(settin
     with serve(settings.replace(ping_interval=1, ping_timeout=1)) as live:
         client = await RawClient.open(live.base_url)
         assert await client.closed(timeout=4) == 1008
+
+
+async def test_leaving_the_namespace_closes_the_socket_at_once(alice, server, tenant):
+    """A client that sends DISCONNECT for "/" is closed now, not swept up by the heartbeat later."""
+    await alice.send("41")
+    assert await alice.closed(timeout=2) == 1000
+    await eventually(lambda: equals(_connections(server, tenant), 0))

@@ -192,6 +192,10 @@ class SocketServer(socketio.AsyncServer):
             await self._handle_connect(eio_sid, pkt.namespace, pkt.data)
         elif kind == sio_packet.DISCONNECT:
             await self._handle_disconnect(eio_sid, pkt.namespace, self.reason.CLIENT_DISCONNECT)
+            if (pkt.namespace or "/") == "/":
+                # Parley serves one namespace: a client that leaves it has no use for the socket,
+                # so it is closed now rather than left for the heartbeat to sweep up.
+                await self.eio.disconnect(eio_sid)
         elif kind == sio_packet.EVENT:
             await self._dispatch_event(eio_sid, pkt)
         elif kind == sio_packet.ACK:

@@ -175,16 +175,18 @@ class EngineServer:
         socket.reason = reason
         await socket.writer.close(code, why[:120])
 
-    def drop(self, socket: EngineSocket, why: str, code: int = 1008, reason: str = Reason.SERVER_DISCONNECT) -> None:
+    def drop(self, socket: EngineSocket, why: str, code: int = 1008, reason: str = Reason.SERVER_DISCONNECT,
+             level: int = logging.WARNING) -> None:
         """End a socket that broke a rule: logged with the reason, no traceback."""
         self.stats["dropped_" + reason.replace(" ", "_")] += 1
-        log.warning("closing connection %s (%s): %s", socket.sid, socket.address, why)
+        log.log(level, "closing connection %s (%s): %s", socket.sid, socket.address, why)
         spawn(self.close(socket, code, why, reason))
 
     # --- the heartbeat ---------------------------------------------------------------------
     def _ping_due(self, socket: EngineSocket) -> None:
         if not socket.alive:
-            self.drop(socket, "no answer to the last ping", 1011, Reason.PING_TIMEOUT)
+            # A visitor whose network went away: ordinary, so not a warning.
+            self.drop(socket, "no answer to the last ping", 1011, Reason.PING_TIMEOUT, logging.INFO)
         elif not self.is_attached(socket.sid):
             self.drop(socket, "no Socket.IO connection was made in time", 1008)
         else:
@@ -275,6 +277,10 @@ class EngineServer:
                 return await self._violation(socket, f"sent a message over {self.options.max_message_bytes} bytes", 1009)
             socket.alive = True
             await self._pace(socket)
+            if socket.writer.gone:
+                # The peer left, the server closed it, or uvicorn is shutting down: packets still queued
+                # behind a flood would otherwise be read at the paced rate long after anyone can be answered.
+                return socket.reason or Reason.TRANSPORT_CLOSE
             kind = text[:1]
             if kind == "4":
                 try:

@@ -106,6 +106,11 @@ class DirectWriter:
             self.backlog.waiting.add(self)
         return True
 
+    @property
+    def gone(self) -> bool:
+        """Closed by either side (or by the server shutting down): what is still unread is moot."""
+        return self.closed or self.transport.is_closing()
+
     def pending(self) -> int:
         return 0 if self.transport.is_closing() else self.transport.get_write_buffer_size()
 
@@ -175,6 +180,10 @@ class AsgiWriter:
         if self.task is not None:
             self.task.cancel()
         spawn(self._send_close(1008, "too far behind"))
+
+    @property
+    def gone(self) -> bool:
+        return self.closed
 
     async def close(self, code: int, reason: str) -> None:
         if self.closed:
