@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from server.chat import _limits_storage, admin
 from server.chat.context import ChatContext
 from server.chat.ratelimits import RateLimiter
+from server.cluster import Cluster
 from server.config import Settings
 from server.db.database import Database
 from server.proxies import ClientAddress
@@ -24,6 +25,7 @@ from server.realtime import _internals
 from server.realtime.engine import EngineOptions
 from server.realtime.handlers import RealtimeHandlers
 from server.realtime.server import create_sio
+from server.realtime.writer import settle
 from server.serving import UVICORN_OPTIONS
 from server.web import dashboard, demo, embed, rest
 from server.web.headers import SecurityHeaders
@@ -40,13 +42,27 @@ class ParleyApp(socketio.ASGIApp):
     settings: Settings
     chat: ChatContext
     realtime: RealtimeHandlers
+    cluster: Cluster | None
 
 
 async def health(request: Request) -> Response:
     """Liveness, and how realtime frames are written (the start-up check and the live counts)."""
     sio = request.app.state.sio
     realtime = {**request.app.state.realtime_check, **sio.eio.report(), "deliveries": sio.manager.deliveries}
-    return JSON({"status": "ok", "realtime": realtime})
+    cluster = request.app.state.cluster
+    return JSON({"status": "ok", "realtime": realtime, **({"cluster": cluster.report()} if cluster else {})})
+
+
+async def readiness(request: Request) -> Response:
+    """Ready to take traffic: the database and (when configured) Redis answer, and not shutting down.
+    A load balancer sends new visitors only to ready processes."""
+    state = request.app.state
+    problems = [] if await state.chat.db.ping() else ["the database is unreachable"]
+    if state.cluster is not None:
+        problems += await state.cluster.problems()
+    if state.stopping:
+        problems.append("shutting down")
+    return JSON({"status": "unready", "problems": problems} if problems else {"status": "ready"}, 503 if problems else 200)
 
 
 def engine_options(settings: Settings) -> EngineOptions:
@@ -64,10 +80,14 @@ def engine_options(settings: Settings) -> EngineOptions:
 
 def create_app(settings: Settings) -> ParleyApp:
     database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    chat = ChatContext(database, limits=RateLimiter(settings.redis_url))
+    cluster = Cluster.create(settings.redis_url, settings.node_lease_seconds) if settings.redis_url else None
+    shared = {"events": cluster.bus, "guests": cluster.guests, "presence": cluster.presence} if cluster else {}
+    chat = ChatContext(database, limits=RateLimiter(settings.redis_url), **shared)
     sio = create_sio(engine_options(settings))
     realtime = RealtimeHandlers(sio, chat)
     realtime_check = _internals.check(UVICORN_OPTIONS["ws"])
+    if cluster is not None:  # events may have been missed while the bus was away: clients catch up by id
+        cluster.bus.on_gap = lambda: sio.eio.ask_to_reconnect("events from other processes may have been missed")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -76,14 +96,24 @@ def create_app(settings: Settings) -> ParleyApp:
         _limits_storage.check()
         if settings.admin_password:  # PARLEY_ADMIN_PASSWORD: stored as a hash, like `parley admin set-password`
             await admin.set_password(chat, settings.admin_password)
+        if cluster is not None:
+            await cluster.start()
         try:
             yield
         finally:
+            # uvicorn has stopped accepting and closed every websocket with 1012 (clients reconnect
+            # elsewhere); events still being handled finish, then shared state is given back at once.
+            web.state.stopping = True
+            still_running = await settle(timeout=10)
+            if still_running:
+                log.warning("%d event handlers still running at shutdown", still_running)
+            if cluster is not None:
+                await cluster.stop()
             await chat.limits.close()
             database.close()
 
     web = Starlette(
-        routes=[Route("/health", health), Route("/healthz", health), *rest.routes, *embed.routes(), *demo.routes(), *dashboard.routes,
+        routes=[Route("/health", health), Route("/healthz", health), Route("/readyz", readiness), *rest.routes, *embed.routes(), *demo.routes(), *dashboard.routes,
                 Mount("/dashboard-assets", StaticFiles(directory=DASHBOARD_ASSETS))],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
@@ -94,6 +124,8 @@ def create_app(settings: Settings) -> ParleyApp:
     web.state.sio = sio
     web.state.client_address = ClientAddress(settings.trusted_proxies)
     web.state.realtime_check = realtime_check
+    web.state.cluster = cluster
+    web.state.stopping = False
     app = ParleyApp(sio, other_asgi_app=SecurityHeaders(StrictPaths(embed.PublicAssets(web))))
-    app.settings, app.chat, app.realtime = settings, chat, realtime
+    app.settings, app.chat, app.realtime, app.cluster = settings, chat, realtime, cluster
     return app

@@ -16,6 +16,7 @@ from server.chat.demo import DEMO_APP_ID, DEMO_USERS
 from server.chat.errors import ChatError, InvalidInput
 from server.config import Settings, SettingsError
 from server.db.database import Database, DatabaseURLError
+from server.deploy import ClusterError
 
 T = TypeVar("T")
 
@@ -27,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the REST API, Socket.IO and the widget")
     serve.add_argument("--host", help="interface to listen on (default: PARLEY_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: PARLEY_PORT or 8000)")
+
+    cluster = commands.add_parser("cluster", help="several serve processes behind HAProxy, on Redis and PostgreSQL")
+    cluster.add_argument("--processes", type=int, default=2, help="how many serve processes (default: 2)")
+    cluster.add_argument("--port", type=int, help="the proxy's port (default: PARLEY_PORT or 8000)")
+    cluster.add_argument("--first-port", type=int, help="the first process's port (default: the proxy's + 1)")
+    cluster.add_argument("--print-proxy-config", action="store_true", help="print the HAProxy config and exit")
 
     app = commands.add_parser("app", help="create, list and configure apps").add_subparsers(
         dest="app_command", required=True
@@ -54,8 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
         if args.command == "serve":
             return serve(settings, args.host, args.port)
+        if args.command == "cluster":
+            return cluster(settings, args)
         return run_with_chat(settings, lambda chat: COMMANDS[_name(args)](chat, args))
-    except (ChatError, SettingsError, DatabaseURLError) as error:
+    except (ChatError, SettingsError, DatabaseURLError, ClusterError) as error:
         message = error.message if isinstance(error, ChatError) else str(error)
         print(f"parley: error: {message}", file=sys.stderr)
         return 1
@@ -146,9 +155,34 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
     from server.app import create_app
     from server.serving import tune_gc, tune_switching, uvicorn_config
 
+    from server.cluster.node import unreachable
+
     settings = settings.replace(host=host or settings.host, port=port if port is not None else settings.port)
+    if settings.redis_url and (problem := unreachable(settings.redis_url)):
+        print(f"parley: error: {problem}", file=sys.stderr)
+        return 1
     print(f"Parley is serving on {settings.base_url} (demo: {settings.base_url}/demo)", flush=True)
     tune_gc()
     tune_switching()
-    uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings.log_level)).run()
-    return 0
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings.log_level))
+    server.run()
+    return 0 if server.started else 1
+
+
+def cluster(settings: Settings, args: argparse.Namespace) -> int:
+    from server import deploy
+
+    if args.processes < 1:
+        raise ClusterError("--processes must be at least 1")
+    port = args.port if args.port is not None else settings.port
+    first_port = args.first_port if args.first_port is not None else port + 1
+    if args.print_proxy_config:
+        servers = [deploy.Upstream(f"parley{i + 1}", f"127.0.0.1:{first_port + i}") for i in range(args.processes)]
+        print(deploy.render_proxy_config(f"{settings.host}:{port}", servers), end="")
+        return 0
+    running = deploy.Cluster(settings, args.processes, port, first_port)
+    deploy.ensure_database(settings.database_url)
+    running.start()
+    print(f"Parley cluster: {args.processes} processes behind HAProxy on http://{settings.host}:{port} "
+          f"(demo: http://{settings.host}:{port}/demo); SIGHUP restarts them one by one", flush=True)
+    return running.serve_forever()

@@ -37,6 +37,7 @@ class Settings:
     ping_timeout: int = 20
     ws_backlog_bytes: int = 256 * 1024
     ws_backlog_total_bytes: int = 256 * 1024 * 1024
+    node_lease_seconds: int = 15  # with Redis: a dead process's guest slots and presence lapse this long after it
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,6 +59,7 @@ class Settings:
             ping_timeout=_positive(env, "PARLEY_PING_TIMEOUT", defaults.ping_timeout),
             ws_backlog_bytes=_positive(env, "PARLEY_WS_BACKLOG_BYTES", defaults.ws_backlog_bytes),
             ws_backlog_total_bytes=_positive(env, "PARLEY_WS_BACKLOG_TOTAL_BYTES", defaults.ws_backlog_total_bytes),
+            node_lease_seconds=_integer(env, "PARLEY_NODE_LEASE_SECONDS", defaults.node_lease_seconds, 1, 300),
         )
 
     def replace(self, **changes: object) -> Settings:

@@ -25,10 +25,12 @@ def parley(*args: str, env: dict[str, str]) -> str:
 
 
 class ParleyProcess:
-    def __init__(self, database: pathlib.Path, **env: str) -> None:
+    def __init__(self, database: pathlib.Path | str, **env: str) -> None:
+        """`database`: a SQLite file, or a database URL (PostgreSQL for several processes)."""
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PARLEY_DATABASE_URL": f"sqlite:///{database}", "PARLEY_LOG_LEVEL": "warning", **env}
+        url = database if isinstance(database, str) else f"sqlite:///{database}"
+        self.env = {**os.environ, "PARLEY_DATABASE_URL": url, "PARLEY_LOG_LEVEL": "warning", **env}
         self.process: subprocess.Popen | None = None
         self.stderr: list[str] = []
 
@@ -58,11 +60,12 @@ class ParleyProcess:
         self.stderr.append(stderr)
         self.process = None
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM: a graceful shutdown, which must end within `timeout` seconds."""
         if self.process is None:
             return
         self.process.terminate()
-        _, stderr = self.process.communicate(timeout=15)
+        _, stderr = self.process.communicate(timeout=timeout)
         self.stderr.append(stderr)
         self.process = None
 

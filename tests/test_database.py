@@ -30,59 +30,10 @@ from server.chat.events import Event
 from server.db import queries
 from server.db.database import SQLITE_PRAGMAS, Database, DatabaseURLError, open_database
 from server.db.models import MODELS, App, Conversation, Message, User
+from tests.services import PG_HOST, pg_admin
 
-PG_HOST, PG_PORT, PG_USER, PG_ADMIN_DB = "127.0.0.1", 5432, "postgres", "postgres"
 MIGRATION_TABLE = "schema_migration"
 ALL_MIGRATIONS = ["0001_initial", "0002_settings", "0003_rate_limits"]
-
-
-# --------------------------------------------------------------------------------------------
-# fixtures
-
-
-def _pg_admin() -> psycopg.Connection:
-    return psycopg.connect(
-        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=PG_ADMIN_DB, autocommit=True, connect_timeout=3
-    )
-
-
-@pytest.fixture(scope="session")
-def postgres_available() -> None:
-    """Skip (or, under CI, fail) when no PostgreSQL server is reachable."""
-    try:
-        with _pg_admin() as conn:
-            conn.execute("SELECT 1")
-    except psycopg.OperationalError as exc:
-        detail = " ".join(str(exc).split())
-        reason = f"PostgreSQL is not reachable at {PG_USER}@{PG_HOST}:{PG_PORT} (trust auth): {detail}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must run the PostgreSQL tests", pytrace=False)
-        pytest.skip(reason)
-
-
-@pytest.fixture
-def postgres_databases(postgres_available: None) -> Iterator[Callable[[], str]]:
-    """A factory of throwaway PostgreSQL databases (URLs); every one is dropped afterwards."""
-    created: list[str] = []
-
-    def create() -> str:
-        name = f"parley_test_{uuid.uuid4().hex[:16]}"
-        with _pg_admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        created.append(name)
-        return f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-
-    yield create
-    with _pg_admin() as conn:
-        for name in created:
-            # WITH (FORCE) terminates connections a failed test may have left open (PG >= 13)
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@pytest.fixture
-def postgres_url(postgres_databases: Callable[[], str]) -> str:
-    """`postgresql://postgres@127.0.0.1:5432/parley_test_<hex>`, a fresh empty database."""
-    return postgres_databases()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -98,7 +98,7 @@ async def test_fake_connects_leak_no_guest_slots(server, tenant, api, no_traceba
 
 
 async def _connections(server, tenant) -> int:
-    return server.app.chat.connections[tenant["appId"]]
+    return await server.app.chat.presence.connections(tenant["appId"])
 
 
 async def test_unknown_events_and_wrong_arities_are_answered_once(alice):

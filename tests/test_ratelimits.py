@@ -178,24 +178,10 @@ def test_retry_after_is_an_http_header_too(server, tenant, api):
     assert response.status_code == 429 and response.headers["retry-after"].isdigit()
 
 
-def redis_url() -> str:
-    """Redis on this machine, or a skip (a failure when CI is set)."""
-    import os
-    import socket as sockets
-
-    try:
-        sockets.create_connection(("127.0.0.1", 6379), timeout=1).close()
-    except OSError:
-        if os.environ.get("CI"):
-            pytest.fail("Redis is not reachable on 127.0.0.1:6379, and CI is set")
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
-    return "redis://127.0.0.1:6379/15"
-
-
-async def test_with_redis_the_counts_are_shared_between_limiters():
+async def test_with_redis_the_counts_are_shared_between_limiters(redis_url):
     import uuid
 
-    url = redis_url()
+    url = redis_url
     one, other = RateLimiter(url), RateLimiter(url)  # as two server processes would have
     identity = ("shared", str(uuid.uuid4()))
     item = limits.parse("3/minute")

@@ -57,6 +57,6 @@ def _conversation(app: App, conversation_id: str) -> dict[str, Any]:
 
 
 async def live(ctx: ChatContext, app: App) -> dict[str, Any]:
-    """Connected sessions of this app (in this process) and guests online per conversation."""
+    """Connected sessions of this app and guests online per conversation (over every process)."""
     guests = await ctx.guests.counts(app.app_id)
-    return {"connections": ctx.connections.get(app.app_id, 0), "guests": dict(sorted(guests.items()))}
+    return {"connections": await ctx.presence.connections(app.app_id), "guests": dict(sorted(guests.items()))}

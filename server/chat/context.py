@@ -1,9 +1,9 @@
 """What every use case needs: the database, the bus that carries events after commit, the guest
-registry, the rate limiter, and apps' settings as they are now."""
+registry, presence, this process's live connections, the rate limiter, and apps' settings as they
+are now. One process uses the in-memory seams; server/cluster replaces them with Redis-backed ones."""
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable
@@ -12,6 +12,8 @@ from typing import TypeVar
 from server.chat import lookup
 from server.chat.events import Event, EventBus
 from server.chat.guests import GuestRegistry, LocalGuestRegistry
+from server.chat.live import LiveConnections
+from server.chat.presence import LocalPresence, Presence
 from server.chat.ratelimits import RateLimiter
 from server.chat.snapshots import JoinSnapshots
 from server.chat.typing import TypingCoalescer
@@ -29,17 +31,19 @@ class ChatContext:
     db: Database
     events: EventBus = dataclasses.field(default_factory=EventBus)
     guests: GuestRegistry = dataclasses.field(default_factory=LocalGuestRegistry)
+    presence: Presence = dataclasses.field(default_factory=LocalPresence)
     limits: RateLimiter = dataclasses.field(default_factory=RateLimiter)
     snapshots: JoinSnapshots = dataclasses.field(default_factory=JoinSnapshots)
     typing: TypingCoalescer = dataclasses.field(default_factory=TypingCoalescer)
-    # Open realtime connections per app id, in this process (the dashboard's live figure).
-    connections: collections.Counter = dataclasses.field(default_factory=collections.Counter)
     _apps: dict[str, tuple[float, App]] = dataclasses.field(default_factory=dict)
     # A test seam: awaited with the conversation id after a join has read what it answers and before
     # it answers, to hold a join exactly there (tests of the join race). None in production.
     after_join_read: Callable[[str], Awaitable[None]] | None = None
 
+    live: LiveConnections = dataclasses.field(init=False)
+
     def __post_init__(self) -> None:
+        self.live = LiveConnections(self.guests, self.presence)
         # First subscriber: a conversation's snapshots are invalid before anyone hears of its change.
         self.events.subscribe(self.snapshots.on_event)
 

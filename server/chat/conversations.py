@@ -9,6 +9,7 @@ from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.events import Event
 from server.chat.validation import parse_conversation, parse_id, parse_limit
+from server.db import queries
 from server.db.models import App, Conversation, Message, Participant, User
 
 JSON_LIST_FIELDS = ("welcome_messages",)
@@ -61,6 +62,7 @@ def add_participants(
     app: App, conversation: Conversation, users: list[User], settings: dict[str, str]
 ) -> list[tuple[Participant, User]]:
     """Add users not yet in the conversation (existing participations are left as they are)."""
+    queries.lock_conversation(conversation.id)  # the participant limit holds under concurrent adds
     existing = {p.user_id for p in Participant.select(Participant.user).where(Participant.conversation == conversation.id)}
     new_users = [u for u in users if u.id not in existing]
     access.require_participant_room(len(existing), len(new_users), app.participant_limit, conversation.conversation_id)

@@ -43,3 +43,9 @@ class Conflict(ChatError):
 
 class TooLarge(ChatError):
     status, code = 413, "PAYLOAD_TOO_LARGE"
+
+
+class Unavailable(ChatError):
+    """Something shared (Redis) cannot be reached right now; the same request may succeed soon."""
+
+    status, code = 503, "TEMPORARILY_UNAVAILABLE"

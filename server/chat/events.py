@@ -3,6 +3,8 @@
 Use cases collect events while they write and hand them to `EventBus.publish` once
 `Database.write` has returned (the transaction is committed by then). The realtime layer
 subscribes and forwards each event to a Socket.IO room; nothing here knows about sockets.
+With several processes the bus is the seam where they meet (server/cluster/bus.py): each
+published batch goes to this process's subscribers and, as one Redis message, to every other's.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ PARTICIPANT_ADDED = define("participant:added")
 PARTICIPANT_UPDATED = define("participant:updated")
 PARTICIPANT_REMOVED = define("participant:removed")
 READ_MARKER = define("conversation:read")
-TYPING = define("typing")  # not stored and not on the bus: relayed by the realtime layer as chat.typing decides
+TYPING = define("typing")  # not stored: on the bus only so that it reaches every process (chat.typing coalesces it)
 SERVER_EVENTS = tuple(_DEFINED)
 
 
@@ -47,6 +49,19 @@ class Event:
     # Also for these users wherever they are connected, not only in the conversation's UIs:
     # their inbox feeds, unread counters and onMessage handlers (participants only, never guests).
     users: tuple[str, ...] = ()
+    skip: str | None = None  # the connection that caused it and must not hear it (a typist)
+
+    @property
+    def stored(self) -> bool:
+        """False for what changes nothing stored (typing): no cached read goes stale for it."""
+        return self.name != TYPING
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Event:
+        return cls(**{**data, "users": tuple(data.get("users") or ())})
 
 
 Subscriber = Callable[[Event], Awaitable[None]]
@@ -59,7 +74,16 @@ class EventBus:
     def subscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.append(subscriber)
 
+    async def start(self) -> None:
+        """Begin hearing other processes' events (nothing to do for one process)."""
+
+    async def stop(self) -> None: ...
+
     async def publish(self, events: list[Event]) -> None:
+        await self.deliver(events)
+
+    async def deliver(self, events: list[Event]) -> None:
+        """To this process's subscribers, in order."""
         for event in events:
             for subscriber in self._subscribers:
                 try:

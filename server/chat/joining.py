@@ -9,11 +9,11 @@ from server.chat import access, limits, lookup, messages, pages, serialize, unre
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.guests import conversation_key, guest_limit_reached
+from server.chat.live import GUEST, PARTICIPANT
 from server.chat.sessions import Session
 from server.chat.validation import parse_id, parse_limit, require_object
 from server.db.models import App, Conversation, User
 
-PARTICIPANT, GUEST = "participant", "guest"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,10 +76,6 @@ def decide_role(app: App, is_participant: bool, request: JoinRequest) -> tuple[s
 
 async def release(ctx: ChatContext, session: Session, conversation_id: str, member: str) -> None:
     await ctx.guests.release(conversation_key(session.app_id, conversation_id), member)
-
-
-async def drop_guests(ctx: ChatContext, app_id: str, conversation_id: str) -> None:
-    await ctx.guests.drop(conversation_key(app_id, conversation_id))
 
 
 GUEST_ME = {"access": "ReadWrite", "notify": False, "role": GUEST}  # guests always have ReadWrite

@@ -36,6 +36,7 @@ async def send_message(
 
 def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: str, is_guest: bool = False):
     conversation = lookup.find_conversation(app, conversation_id)
+    queries.lock_conversation(conversation.id)  # seq in commit order; idempotency checks see concurrent sends
     stored: list[Message] = []
     new: dict[int, tuple[User | None, str | None]] = {}  # seq -> (sender, idempotency key) of new messages
     for item in batch:

@@ -65,6 +65,8 @@ class JoinSnapshots:
             self._snapshots.popitem(last=False)
 
     async def on_event(self, event: Event) -> None:
+        if not event.stored:
+            return
         self._clock += 1
         conversation = (event.app_id, event.conversation_id)
         self._changed[conversation] = self._clock

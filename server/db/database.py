@@ -95,6 +95,15 @@ class Database:
         """Run `fn(*args)` in a transaction (or a savepoint of one) on the writer thread; returns after commit."""
         return await self._writer.write(fn, *args)
 
+    async def ping(self) -> bool:
+        """Whether the database answers a query now (readiness)."""
+        try:
+            await self.read(lambda: self.peewee.execute_sql("SELECT 1").fetchone())
+        except Exception as error:  # any driver's "cannot connect" or "connection lost"
+            log.warning("database unreachable: %s", error)
+            return False
+        return True
+
     async def read(self, fn: Callable[..., T], *args: object) -> T:
         """Run a read-only `fn(*args)` on a reader thread."""
         return await self._run(next(self._next_reader), self._call, fn, args)

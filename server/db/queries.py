@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import JOIN
 
 from server.db.compiled import Compiled, P
-from server.db.models import App, Conversation, Message, Participant, User
+from server.db.models import App, Conversation, Message, Participant, User, database_proxy
 
 APP = Compiled(lambda: App.select().where(App.app_id == P.app_id).limit(1))
 USER = Compiled(lambda: User.select().where((User.app == P.app) & (User.user_id == P.user_id)).limit(1))
@@ -112,3 +112,12 @@ CONVERSATION_ACTIVITY = Compiled(
 PARTICIPANTS_ACTIVITY = Compiled(
     lambda: Participant.update(last_activity_at=P.at).where(Participant.conversation == P.conversation)
 )
+
+
+def lock_conversation(conversation_pk: int) -> None:
+    """Hold the conversation's row until this transaction ends (PostgreSQL; SQLite's one writer already
+    serializes). Writes into one conversation from several processes then run one after another: a
+    message's seq follows commit order (catch-up "after message X" misses nothing committed later with
+    a smaller seq), and limit and idempotency checks see every earlier write."""
+    if getattr(database_proxy.obj, "for_update", False):
+        Conversation.select(Conversation.id).where(Conversation.id == conversation_pk).for_update().execute()

@@ -21,6 +21,12 @@ from typing import Any
 import peewee
 
 MAX_BATCH = 256
+# PostgreSQL refusals that a second try settles, with several processes writing at once: a
+# serialization failure, a deadlock (two batches locking conversations in opposite orders), and a
+# unique violation (a concurrent insert of the same user, conversation or participation won; the
+# retry finds its row). A write whose own data breaks a constraint fails again and is reported.
+RETRY_SQLSTATES = frozenset({"40001", "40P01", "23505"})
+ATTEMPTS = 3
 
 
 @dataclasses.dataclass(slots=True)
@@ -86,20 +92,24 @@ class GroupCommitWriter:
             return [self._outcome(batch[0])]
         try:
             self.database.connect(reuse_if_open=True)
+            if len(batch) == 1:
+                return [self._attempt(batch[0])]  # its own transaction
             with self.database.atomic():
-                if len(batch) == 1:
-                    job = batch[0]
-                    return [(job, job.fn(*job.args), None)]
-                return [self._in_savepoint(job) for job in batch]
-        except Exception as error:  # a lone write failed, or the commit did: nothing of the batch is stored
+                return [self._attempt(job) for job in batch]  # each in a savepoint
+        except Exception as error:  # the commit failed: nothing of the batch is stored
             return [(job, None, error) for job in batch]
 
-    def _in_savepoint(self, job: _Job) -> tuple[_Job, Any, BaseException | None]:
-        try:
-            with self.database.atomic():
-                return job, job.fn(*job.args), None
-        except Exception as error:
-            return job, None, error
+    def _attempt(self, job: _Job) -> tuple[_Job, Any, BaseException | None]:
+        """One write in a transaction (or a savepoint of the batch's), tried again when a concurrent
+        writer got in its way; a failure rolls back only this write."""
+        for attempt in range(ATTEMPTS):
+            try:
+                with self.database.atomic():
+                    return job, job.fn(*job.args), None
+            except Exception as error:
+                if attempt + 1 == ATTEMPTS or not retryable(error):
+                    return job, None, error
+        raise AssertionError("unreachable")
 
     def _outcome(self, job: _Job) -> tuple[_Job, Any, BaseException | None]:
         try:
@@ -122,6 +132,12 @@ class GroupCommitWriter:
                 loop.call_soon_threadsafe(_settle_in_loop, settled)
             except RuntimeError:  # that loop has closed: nobody is waiting any more
                 pass
+
+
+def retryable(error: BaseException) -> bool:
+    """psycopg's exceptions carry the SQLSTATE; peewee's wrappers hold the original as their first argument."""
+    original = error.args[0] if error.args else None
+    return RETRY_SQLSTATES.intersection({getattr(error, "sqlstate", None), getattr(original, "sqlstate", None)}) != set()
 
 
 def _settle_in_loop(settled: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:

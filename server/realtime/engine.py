@@ -141,14 +141,19 @@ class EngineServer:
     async def send_packet(self, sid: str, pkt: Any) -> None:
         self.write(sid, [pkt.encode()])
 
-    async def disconnect(self, sid: str | None = None) -> None:
+    async def disconnect(self, sid: str | None = None, code: int = 1000, why: str = "the server closed the connection") -> None:
         """Close one socket, or (no sid) every socket."""
         if sid is None:
             sockets = list(self.sockets.values())
         else:
             sockets = [self.sockets[sid]] if sid in self.sockets else []
         for socket in sockets:
-            await self.close(socket, 1000, "the server closed the connection", Reason.SERVER_DISCONNECT)
+            await self.close(socket, code, why, Reason.SERVER_DISCONNECT)
+
+    async def ask_to_reconnect(self, why: str) -> None:
+        """Close every socket with 1012 (service restart): clients reconnect on their own and catch up."""
+        log.warning("asking %d connections to reconnect: %s", len(self.sockets), why)
+        await self.disconnect(code=1012, why=why)
 
     async def shutdown(self) -> None:
         self.heartbeat.stop()

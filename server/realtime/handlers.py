@@ -6,7 +6,6 @@ acknowledgement callback and answers with the result or `{"error": {"code", "mes
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from urllib.parse import urlsplit
 from collections.abc import Awaitable, Callable
@@ -18,7 +17,7 @@ from server.chat import access, events, feed, history, joining, messages, sessio
 from server.chat.context import ChatContext
 from server.chat.errors import ChatError
 from server.chat.events import Event
-from server.chat.sessions import Session
+from server.chat.live import Connection
 from server.chat.validation import parse_id, require_object
 from server.realtime.rooms import conversation_room, user_room
 
@@ -36,12 +35,6 @@ CLIENT_EVENTS = (
     "feed:list",
     "unreads:list",
 )
-
-
-@dataclasses.dataclass
-class Connection:
-    session: Session
-    joined: dict[str, str] = dataclasses.field(default_factory=dict)  # conversation id -> role
 
 
 def embedding_origin(environ: dict, auth: Any) -> str | None:
@@ -67,7 +60,8 @@ class RealtimeHandlers:
     def __init__(self, sio: socketio.AsyncServer, chat: ChatContext) -> None:
         self.sio = sio
         self.chat = chat
-        self.connections: dict[str, Connection] = {}
+        self.live = chat.live
+        self.live.leave_room = self._leave_room
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         for name in CLIENT_EVENTS:
@@ -76,7 +70,7 @@ class RealtimeHandlers:
         chat.events.subscribe(self.forward)
 
     async def connect(self, sid: str, environ: dict, auth: Any) -> None:
-        if sid in self.connections:  # a socket's identity is set once, for its lifetime
+        if self.live.get(sid) is not None:  # a socket's identity is set once, for its lifetime
             raise socketio.exceptions.ConnectionRefusedError("this connection already has a session", {"code": "ALREADY_CONNECTED"})
         try:
             address = environ.get("REMOTE_ADDR", "unknown")
@@ -88,23 +82,18 @@ class RealtimeHandlers:
             log.exception("connect failed")
             refusal = {"code": "INTERNAL_ERROR"}
             raise socketio.exceptions.ConnectionRefusedError("the server failed to open this session", refusal) from None
-        self.connections[sid] = Connection(session)
-        self.chat.connections[session.app_id] += 1
+        self.live.open(sid, session)
         await self.sio.enter_room(sid, user_room(session.app_id, session.user_id))
 
     async def disconnect(self, sid: str, reason: Any = None) -> None:
         """Also for dropped connections: every guest slot this connection held is freed."""
-        connection = self.connections.pop(sid, None)
-        if connection is not None:
-            self.chat.connections[connection.session.app_id] -= 1
-            for conversation_id in list(connection.joined):
-                await self._leave(sid, connection, conversation_id)
+        await self.live.close(sid)
 
     def _guarded(self, handler: Callable[[Connection, str, Any], Awaitable[Any]]):
         """Answer every event: the handler's result, or its error as `{"error": ...}`."""
 
         async def event(sid: str, *args: Any) -> Any:
-            connection = self.connections.get(sid)
+            connection = self.live.get(sid)
             if connection is None:
                 return {"error": {"code": "NOT_CONNECTED", "message": "this connection has no session"}}
             if len(args) > 1:
@@ -132,24 +121,24 @@ class RealtimeHandlers:
         # Admit first (participant, or guest holding a slot): a socket enters a room only once it may
         # read there. Then enter before reading, so nothing sent in between is missed.
         role = await joining.admit(self.chat, session, request, sid)
-        if self.connections.get(sid) is not connection:  # dropped while being admitted: give the slot back
+        if not connection.open:  # dropped while being admitted: give the slot back
             await joining.release(self.chat, session, conversation_id, sid)
             return {"error": {"code": "NOT_CONNECTED", "message": "the connection closed while joining"}}
         if was_joined and connection.joined[conversation_id] != role:
-            await self._leave(sid, connection, conversation_id)  # e.g. a guest who became a participant
+            await self.live.leave(connection, conversation_id)  # e.g. a guest who became a participant
             was_joined = False
         await self.sio.enter_room(sid, conversation_room(session.app_id, conversation_id))
-        connection.joined[conversation_id] = role
+        self.live.joined(connection, conversation_id, role)
         try:
             return await joining.load(self.chat, session, request, role)
         except Exception:
             if not was_joined:
-                await self._leave(sid, connection, conversation_id)
+                await self.live.leave(connection, conversation_id)
             raise
 
     async def on_conversation_leave(self, connection: Connection, sid: str, data: Any) -> Any:
         conversation_id = parse_id(require_object(data, "leave").get("conversationId"), "conversationId")
-        await self._leave(sid, connection, conversation_id)
+        await self.live.leave(connection, conversation_id)
         return {}
 
     async def on_messages_list(self, connection: Connection, sid: str, data: Any) -> Any:
@@ -170,8 +159,8 @@ class RealtimeHandlers:
             return {}
         key = (session.app_id, payload["conversationId"], session.user_id)
         if self.chat.typing.should_forward(key, payload["isTyping"]):
-            room = conversation_room(session.app_id, payload["conversationId"])
-            await self.sio.emit(events.TYPING, payload, room=room, skip_sid=sid)
+            typing = Event(events.TYPING, session.app_id, payload["conversationId"], payload, session.user_id, skip=sid)
+            await self.chat.events.publish([typing])
         return {}
 
     async def on_conversation_read(self, connection: Connection, sid: str, data: Any) -> Any:
@@ -188,41 +177,14 @@ class RealtimeHandlers:
         return await feed.unread_conversations(self.chat, connection.session)
 
     async def forward(self, event: Event) -> None:
-        """A committed change -> everyone in its conversation's room, and the users it names, once each."""
+        """A change -> everyone in its conversation's room, and the users it names, once each; then
+        what it does to this process's connections (a removed participant hears of it first)."""
         room = conversation_room(event.app_id, event.conversation_id)
         rooms = [room, *(user_room(event.app_id, uid) for uid in event.users)]
-        await self.sio.emit(event.name, event.data, room=rooms if event.users else room)
-        if event.name == events.PARTICIPANT_ADDED and event.user_id is not None:
-            await self._promote_guests(event.app_id, event.user_id, event.conversation_id)
-        elif event.name == events.PARTICIPANT_REMOVED and event.user_id is not None:
-            await self._remove_user(event.app_id, event.user_id, event.conversation_id)
-        elif event.name == events.CONVERSATION_DELETED:
-            await self._close(event.app_id, event.conversation_id)
+        await self.sio.emit(event.name, event.data, room=rooms if event.users else room, skip_sid=event.skip)
+        await self.live.apply(event)
+        if event.name == events.CONVERSATION_DELETED:
+            await self.sio.close_room(room)
 
-    async def _promote_guests(self, app_id: str, user_id: str, conversation_id: str) -> None:
-        """A guest who became a participant is one now on every connection: their guest slot frees."""
-        for sid, connection in list(self.connections.items()):
-            session = connection.session
-            if session.app_id == app_id and session.user_id == user_id and connection.joined.get(conversation_id) == joining.GUEST:
-                connection.joined[conversation_id] = joining.PARTICIPANT
-                await joining.release(self.chat, session, conversation_id, sid)
-
-    async def _remove_user(self, app_id: str, user_id: str, conversation_id: str) -> None:
-        for sid, connection in list(self.connections.items()):
-            session = connection.session
-            joined_as = connection.joined.get(conversation_id)
-            if session.app_id == app_id and session.user_id == user_id and joined_as == joining.PARTICIPANT:
-                await self._leave(sid, connection, conversation_id)
-
-    async def _close(self, app_id: str, conversation_id: str) -> None:
-        for sid, connection in list(self.connections.items()):
-            if connection.session.app_id == app_id and conversation_id in connection.joined:
-                await self._leave(sid, connection, conversation_id)
-        await joining.drop_guests(self.chat, app_id, conversation_id)  # also slots held on other nodes
-        await self.sio.close_room(conversation_room(app_id, conversation_id))
-
-    async def _leave(self, sid: str, connection: Connection, conversation_id: str) -> None:
-        role = connection.joined.pop(conversation_id, None)
-        if role == joining.GUEST:
-            await joining.release(self.chat, connection.session, conversation_id, sid)
-        await self.sio.leave_room(sid, conversation_room(connection.session.app_id, conversation_id))
+    async def _leave_room(self, sid: str, app_id: str, conversation_id: str) -> None:
+        await self.sio.leave_room(sid, conversation_room(app_id, conversation_id))

@@ -33,6 +33,15 @@ def spawn(coroutine: Any) -> asyncio.Task:
     return task
 
 
+async def settle(timeout: float) -> int:
+    """Wait (at most `timeout` s) for background tasks in flight, e.g. events being handled at shutdown;
+    returns how many were still running after that."""
+    pending = {task for task in _tasks if not task.done()}
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=timeout)
+    return len(pending)
+
+
 class Backlog:
     """The per-socket cap and the total budget, shared by all writers of one engine."""
 
