@@ -3,7 +3,7 @@ UV := python3 -m uv
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench cluster clean
 
 setup: .venv/.parley-synced widget/node_modules/.parley-installed
 
@@ -24,6 +24,13 @@ run: setup
 
 test: setup
 	$(UV) run --no-sync pytest
+
+# Several processes behind HAProxy on PostgreSQL and Redis (docs/deployment.md, "Several processes").
+# The database is created if missing; SIGHUP to `parley cluster` restarts the processes one by one.
+CLUSTER_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/parley
+CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/0
+cluster: setup
+	PARLEY_DATABASE_URL=$(CLUSTER_DATABASE_URL) PARLEY_REDIS_URL=$(CLUSTER_REDIS_URL) $(UV) run --no-sync parley cluster $(CLUSTER_ARGS)
 
 clean:
 	rm -rf .venv widget/node_modules

@@ -182,7 +182,11 @@ def cluster(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     running = deploy.Cluster(settings, args.processes, port, first_port)
     deploy.ensure_database(settings.database_url)
-    running.start()
+    try:
+        running.start()
+    except BaseException:
+        running.stop()
+        raise
     print(f"Parley cluster: {args.processes} processes behind HAProxy on http://{settings.host}:{port} "
           f"(demo: http://{settings.host}:{port}/demo); SIGHUP restarts them one by one", flush=True)
     return running.serve_forever()

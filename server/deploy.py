@@ -85,14 +85,19 @@ class Cluster:
         self._stopping = False
 
     def start(self) -> None:
+        # the schema and the demo app, once, before several processes start at the same time
+        subprocess.run([sys.executable, "-m", "server", "demo"], env=self.env, check=True, stdout=subprocess.DEVNULL)
         for port in self.ports:
             self._start_process(port)
         config = self.workdir / "haproxy.cfg"
         servers = [Upstream(f"parley{i + 1}", f"127.0.0.1:{p}") for i, p in enumerate(self.ports)]
         config.write_text(render_proxy_config(f"{self.settings.host}:{self.port}", servers))
         subprocess.run([self.haproxy, "-c", "-q", "-f", str(config)], check=True)
-        self.proxy = subprocess.Popen([self.haproxy, "-f", str(config), "-db"])
-        _wait_until(lambda: _answers(f"http://{self.settings.host}:{self.port}/readyz"), 20, "HAProxy did not start")
+        self.proxy = proxy = subprocess.Popen([self.haproxy, "-f", str(config), "-db"])
+        _wait_until(lambda: proxy.poll() is not None or _answers(f"http://{self.settings.host}:{self.port}/readyz"), 20,
+                    "HAProxy did not start")
+        if proxy.poll() is not None:
+            raise ClusterError(f"HAProxy exited with code {proxy.returncode} (its messages are above)")
 
     def _start_process(self, port: int) -> None:
         child = subprocess.Popen([sys.executable, "-m", "server", "serve", "--port", str(port)], env=self.env)

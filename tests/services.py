@@ -81,3 +81,38 @@ def redis_url() -> str:
     with redis.Redis.from_url(url) as client:
         client.flushdb()
     return url
+
+
+class PrivateRedis:
+    """A redis-server of the test's own on a free port (Debian's package), to stop and start at will."""
+
+    def __init__(self, port: int) -> None:
+        import shutil
+
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not os.path.exists(binary):
+            unavailable("redis-server is not installed (Debian: apt-get install redis-server)")
+        self.binary, self.port = binary, port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process = None
+
+    def start(self) -> PrivateRedis:
+        import subprocess
+        import time
+
+        self.process = subprocess.Popen([self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+                                         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None

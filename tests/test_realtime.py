@@ -138,6 +138,17 @@ async def test_late_joiner_catches_up_from_last_id(server, tenant, api, trio, gr
     assert [m["text"] for m in joined["missed"]] == ["missed 1", "missed 2"] and joined["missedComplete"]
 
 
+async def test_catch_up_repeats_the_last_two_seconds_before_the_anchor(server, tenant, trio, group):
+    """With several processes a client may hold a message committed after one it never received (their
+    events took different paths); catching up from a little before its newest message closes that gap."""
+    alice, _, steve = trio
+    earlier = (await alice.call("message:send", {"conversationId": group, "text": "committed first"}))["message"]
+    newest = (await alice.call("message:send", {"conversationId": group, "text": "received"}))["message"]
+    after = (await alice.call("message:send", {"conversationId": group, "text": "after"}))["message"]
+    joined = await steve.call("conversation:join", {"conversationId": group, "afterMessageId": newest["id"]})
+    assert [m["id"] for m in joined["missed"]] == [earlier["id"], after["id"]]  # not the anchor itself
+
+
 async def test_older_messages_page(server, tenant, api, group):
     api.post(f"conversations/{group}/messages", json=[{"text": t, "sender": ALICE, "type": "UserMessage"} for t in "abcde"])
     client = await connect(server, tenant["appId"], STEVE)

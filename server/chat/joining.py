@@ -133,7 +133,9 @@ def _catch_up(conversation: Conversation, after_id: str) -> dict[str, Any]:
         anchor = messages.find_seq(conversation, after_id)
     except InvalidInput:  # the client's last message was deleted meanwhile: it must start again
         return {"missed": [], "missedComplete": False, "resync": True}
-    missed = messages.messages_after(conversation, anchor, limits.MAX_CATCH_UP + 1)
+    start = messages.catch_up_start(conversation, anchor)  # a little before the anchor (see CATCH_UP_OVERLAP_MS)
+    missed = [m for m in messages.messages_after(conversation, start, limits.MAX_CATCH_UP + 2) if m["id"] != after_id]
+    missed = missed[: limits.MAX_CATCH_UP + 1]
     page, cut = pages.keep_first(missed[: limits.MAX_CATCH_UP])
     return {"missed": page, "missedComplete": len(missed) <= limits.MAX_CATCH_UP and not cut, "resync": False}
 

@@ -139,6 +139,33 @@ def messages_after(conversation: Conversation, after_seq: int, limit: int) -> li
     return lookup.messages_json(conversation, queries.AFTER.rows(conversation=conversation.id, after=after_seq, limit=limit))
 
 
+# With several processes, a client's live events come from each process's own path, so just before a
+# reconnect it may have received a message committed after one it has not received yet. A catch-up
+# therefore starts this far before the client's newest message (clients drop repeats by id).
+CATCH_UP_OVERLAP_MS = 2_000
+OVERLAP_SCAN = 200  # at most this many messages before the anchor are looked at for the overlap
+
+
+def catch_up_start(conversation: Conversation, anchor_seq: int) -> int:
+    """The seq to catch up after: the anchor's, or earlier by the messages of the overlap before it."""
+    recent = list(
+        Message.select(Message.seq, Message.created_at)
+        .where((Message.conversation == conversation.id) & (Message.seq <= anchor_seq))
+        .order_by(Message.seq.desc())
+        .limit(OVERLAP_SCAN)
+        .tuples()
+    )
+    if not recent:
+        return anchor_seq
+    since = recent[0][1] - CATCH_UP_OVERLAP_MS
+    start = anchor_seq
+    for seq, created_at in recent[1:]:
+        if created_at < since:
+            break
+        start = seq
+    return start if start == anchor_seq else start - 1
+
+
 def find_seq(conversation: Conversation, message_id: str) -> int:
     row = queries.SEQ_OF.first(conversation=conversation.id, message_id=message_id)
     if row is None:

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import time
 
 import limits
 import redis.asyncio
+from redis.exceptions import RedisError
 from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from server.chat._limits_storage import SweepingMemoryStorage
 from server.chat.errors import ChatError, InvalidInput
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +95,7 @@ class RateLimiter:
         self.strategy = MovingWindowRateLimiter(shared)
         self.local = MovingWindowRateLimiter(self.local_storage)
         self._items: dict[str, limits.RateLimitItem] = {}
+        self._warned_at = -1e9
 
     def _item(self, rate: str) -> limits.RateLimitItem:
         item = self._items.get(rate)
@@ -108,7 +113,15 @@ class RateLimiter:
     async def hit_item(self, item: limits.RateLimitItem, identity: tuple[str, ...], what: str, cost: int = 1,
                        strategy: MovingWindowRateLimiter | None = None) -> None:
         strategy = strategy or self.strategy
-        if await strategy.hit(item, *identity, cost=cost):
+        try:
+            allowed = await strategy.hit(item, *identity, cost=cost)
+        except (RedisError, OSError) as error:
+            # Shared counts are out of reach: each process counts alone until Redis is back (looser by
+            # the number of processes, never unlimited), rather than refusing everyone.
+            self._shared_unreachable(error)
+            strategy = self.local
+            allowed = await strategy.hit(item, *identity, cost=cost)
+        if allowed:
             return
         stats = await strategy.get_window_stats(item, *identity)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
@@ -116,13 +129,30 @@ class RateLimiter:
 
     async def test_item(self, item: limits.RateLimitItem, identity: tuple[str, ...]) -> int:
         """0 if one more is allowed now, else the seconds until it is."""
-        if await self.strategy.test(item, *identity):
+        strategy = self.strategy
+        try:
+            allowed = await strategy.test(item, *identity)
+        except (RedisError, OSError) as error:
+            self._shared_unreachable(error)
+            strategy = self.local
+            allowed = await strategy.test(item, *identity)
+        if allowed:
             return 0
-        stats = await self.strategy.get_window_stats(item, *identity)
+        stats = await strategy.get_window_stats(item, *identity)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
     async def clear(self, item: limits.RateLimitItem, identity: tuple[str, ...]) -> None:
-        await self.strategy.clear(item, *identity)
+        try:
+            await self.strategy.clear(item, *identity)
+        except (RedisError, OSError) as error:
+            self._shared_unreachable(error)
+        await self.local.clear(item, *identity)
+
+    def _shared_unreachable(self, error: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > 30:
+            self._warned_at = now
+            log.warning("rate limits: Redis unreachable (%s); counting in this process alone until it is back", error)
 
     async def close(self) -> None:
         if self._pool is not None:

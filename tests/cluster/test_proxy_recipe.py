@@ -1,0 +1,144 @@
+"""The deployment recipe itself: `parley cluster` (two processes behind HAProxy from Debian's package, with
+the committed config) carries websocket traffic; kill -9 of one process sends its visitors through the
+proxy to the other, where they catch up with nothing lost; its guest slots lapse with its lease."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from server import deploy
+from tests.cluster.catching_up import CatchingUpGuest
+from tests.cluster.conftest import ADMIN_PASSWORD, live_figures
+from tests.conftest import free_port
+from tests.processes import ROOT, ParleyProcess
+from tests.services import unavailable
+
+GUESTS = 20
+MESSAGES = 60
+
+
+@pytest.fixture
+def haproxy() -> None:
+    if not (shutil.which("haproxy") or os.path.exists("/usr/sbin/haproxy")):
+        unavailable("HAProxy is not installed (Debian: apt-get install haproxy)")
+
+
+def test_the_committed_proxy_config_is_valid(haproxy, tmp_path):
+    config = tmp_path / "haproxy.cfg"
+    config.write_text(deploy.render_proxy_config("127.0.0.1:8000", [deploy.Upstream("parley1", "127.0.0.1:8001")]))
+    binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+    checked = subprocess.run([binary, "-c", "-f", str(config)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    printed = subprocess.run([sys.executable, "-m", "server", "cluster", "--print-proxy-config", "--port", "9000"],
+                             capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PARLEY_PORT": "9000"})
+    assert "bind 127.0.0.1:9000" in printed.stdout and "server parley2 127.0.0.1:9002 check" in printed.stdout
+
+
+class RunningCluster:
+    def __init__(self, postgres_url: str, redis_url: str) -> None:
+        self.port, self.first = free_port(), free_port()
+        while self.first + 1 == self.port or not _free(self.first + 1):
+            self.first = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**ParleyProcess(postgres_url).env, "PARLEY_REDIS_URL": redis_url, "PARLEY_NODE_LEASE_SECONDS": "3",
+                    "PARLEY_ADMIN_PASSWORD": ADMIN_PASSWORD}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "server", "cluster", "--port", str(self.port), "--first-port", str(self.first)],
+            env=self.env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not _ready(f"{self.url}/readyz"):
+            assert self.process.poll() is None, self.process.communicate()[1]
+            assert time.monotonic() < deadline, "parley cluster did not start"
+            time.sleep(0.1)
+
+    def pid_on(self, port: int) -> int:
+        return int(httpx.get(f"http://127.0.0.1:{port}/healthz").json()["cluster"]["node"].split(":")[1])
+
+    def stop(self) -> tuple[int, str]:
+        self.process.send_signal(signal.SIGTERM)
+        _, stderr = self.process.communicate(timeout=60)
+        return self.process.returncode, stderr
+
+
+def _free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def test_kill_9_behind_the_proxy_loses_nothing(haproxy, postgres_url, redis_url):
+    cluster = RunningCluster(postgres_url, redis_url)
+    try:
+        tenant = json.loads(subprocess.run([sys.executable, "-m", "server", "app", "create", "--name", "Cluster"],
+                                           env=cluster.env, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+        subprocess.run([sys.executable, "-m", "server", "app", "set", tenant["appId"], "guestLimit=100",
+                        "connectionsPerAddress=10000/minute", "usersCreatedPerAddress=10000/minute"],
+                       env=cluster.env, cwd=ROOT, check=True, capture_output=True)
+        api = httpx.AsyncClient(base_url=f"{cluster.url}/v1/{tenant['appId']}/",
+                                headers={"Authorization": f"Bearer {tenant['secretKey']}"}, timeout=10)
+        assert (await api.put("conversations/lobby", json={"participants": []})).status_code == 200
+        guests = [await CatchingUpGuest("lobby").connect(cluster.url, {"appId": tenant["appId"],
+                                                                         "me": {"id": f"g{i}", "name": "G"}})
+                  for i in range(GUESTS)]
+        sent = []
+
+        async def post(i: int) -> None:
+            body = [{"text": f"m{i}", "type": "SystemMessage", "idempotencyKey": f"m{i}"}]
+            for _ in range(50):  # a request the dying process took is sent again: stored once by its key
+                try:
+                    answer = await api.post("conversations/lobby/messages", json=body)
+                    if answer.status_code == 200:
+                        sent.append(f"m{i}")
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"m{i} was never accepted")
+
+        victim = cluster.pid_on(cluster.first)
+        for i in range(MESSAGES):
+            if i == MESSAGES // 3:
+                os.kill(victim, signal.SIGKILL)
+            await post(i)
+            await asyncio.sleep(0.05)
+
+        stored = (await api.get("conversations/lobby/messages", params={"limit": 100})).json()["data"]
+        stored_ids = {m["id"] for m in stored}
+        assert sorted(m["text"] for m in stored) == sorted(sent) and len(stored) == MESSAGES  # each once
+        deadline = time.monotonic() + 20
+        while any(set(g.ids) != stored_ids for g in guests):
+            assert time.monotonic() < deadline, [len(g.ids) for g in guests]
+            await asyncio.sleep(0.1)
+        assert all(len(g.ids) == MESSAGES for g in guests)
+        moved = sum(g.connects > 1 for g in guests)
+        assert moved > 0  # the proxy had put some on the killed process; they came back through it
+        # the killed process's slots lapse with its lease: the dashboard (through the proxy) counts each guest once
+        through_proxy = type("Proxy", (), {"base_url": cluster.url})
+        deadline = time.monotonic() + 3 + 1 + 5
+        while (await asyncio.to_thread(live_figures, through_proxy, tenant["appId"]))["guests"].get("lobby") != GUESTS:
+            assert time.monotonic() < deadline, "the killed process's guest slots did not lapse"
+            await asyncio.sleep(0.2)
+        for guest in guests:
+            await guest.close()
+        await api.aclose()
+    finally:
+        code, stderr = cluster.stop()
+    assert code == 0, stderr
