@@ -135,9 +135,10 @@ class GroupCommitWriter:
 
 
 def retryable(error: BaseException) -> bool:
-    """psycopg's exceptions carry the SQLSTATE; peewee's wrappers hold the original as their first argument."""
-    original = error.args[0] if error.args else None
-    return RETRY_SQLSTATES.intersection({getattr(error, "sqlstate", None), getattr(original, "sqlstate", None)}) != set()
+    """psycopg's exceptions carry the SQLSTATE; peewee re-raises them as its own while handling them, so
+    the driver's is the context of what reaches here."""
+    candidates = (error, error.__cause__, error.__context__, error.args[0] if error.args else None)
+    return any(getattr(candidate, "sqlstate", None) in RETRY_SQLSTATES for candidate in candidates)
 
 
 def _settle_in_loop(settled: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
