@@ -20,7 +20,7 @@ from server.app import ParleyApp, create_app
 from server.chat import apps
 from server.config import Settings
 from server.serving import uvicorn_config
-from tests.services import postgres_available, postgres_databases, postgres_url, redis_url  # noqa: F401 (fixtures, by name)
+from tests.services import postgres_available, postgres_databases, postgres_url, private_redis, redis_url  # noqa: F401 (fixtures)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -116,3 +116,13 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A Redis of this test's own, on a free port, that the test may kill and start again."""
+    from tests.conftest import free_port
+
+    redis = PrivateRedis(free_port()).start()
+    yield redis
+    redis.kill()

@@ -9,13 +9,11 @@ import subprocess
 import sys
 
 import httpx
-import pytest
 
 from tests.cluster.conftest import ADMIN_PASSWORD, live_figures, rest
 from tests.conftest import free_port
 from tests.processes import ROOT, ParleyProcess
 from tests.realtime_client import Client
-from tests.services import PrivateRedis
 
 
 def test_redis_unreachable_at_start_is_a_clear_error(postgres_url, redis_url):
@@ -26,13 +24,6 @@ def test_redis_unreachable_at_start_is_a_clear_error(postgres_url, redis_url):
     assert done.returncode == 1
     assert f"parley: error: cannot reach Redis at redis://127.0.0.1:{closed_port}/0 (PARLEY_REDIS_URL)" in done.stderr
     assert "Traceback" not in done.stderr
-
-
-@pytest.fixture
-def private_redis():
-    redis = PrivateRedis(free_port()).start()
-    yield redis
-    redis.kill()
 
 
 async def _ready(process) -> int:

@@ -11,6 +11,7 @@ import { visitorText } from "./wording.js";
 
 const SEND_DECISION_TIMEOUT_MS = 5000;
 const MAX_CATCH_UP_PAGES = 10; // 1,000 missed messages; beyond that the history starts again at the latest page
+const UNAVAILABLE_RETRY_S = 3; // TEMPORARILY_UNAVAILABLE (e.g. a guest place that cannot be counted while Redis is away)
 
 export class ChatController {
   /** @param {import("./bridge.js").ParentBridge} bridge @param {import("./view.js").ChatView} view */
@@ -139,7 +140,9 @@ export class ChatController {
       return {};
     } catch (error) {
       this.state = null;
-      this.view.showError(error);
+      // Something shared on the server is briefly out of reach: try the same selection again soon.
+      if (error.code === "TEMPORARILY_UNAVAILABLE") this.retryLater({ ...error, retryAfter: UNAVAILABLE_RETRY_S }, () => this.select(selection));
+      else this.view.showError(error);
       return { error: { code: error.code, message: error.message } };
     }
   }
@@ -207,7 +210,8 @@ export class ChatController {
       this.markRead();
       this.flush();
     } catch (error) {
-      this.view.showError(error);
+      if (error.code === "TEMPORARILY_UNAVAILABLE") this.retryLater({ ...error, retryAfter: UNAVAILABLE_RETRY_S }, () => this.resume());
+      else this.view.showError(error);
     }
   }
 

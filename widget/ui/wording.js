@@ -7,6 +7,8 @@ export function visitorText(error) {
   switch (error.code) {
     case "RATE_LIMITED":
       return `You're going a little fast for this chat.${wait}`;
+    case "TEMPORARILY_UNAVAILABLE":
+      return `The chat can't let you in right this moment.${wait || " Trying again shortly."}`;
     default:
       return null;
   }
