@@ -142,3 +142,14 @@ async def test_kill_9_behind_the_proxy_loses_nothing(haproxy, postgres_url, redi
     finally:
         code, stderr = cluster.stop()
     assert code == 0, stderr
+
+
+def test_the_deployment_docs_show_the_committed_files():
+    docs = (ROOT / "docs/deployment.md").read_text()
+    proxy_block = docs.split("The HAProxy config (`deploy/haproxy.cfg.j2`, rendered):\n\n```\n", 1)[1].split("```", 1)[0]
+    servers = [deploy.Upstream("parley1", "127.0.0.1:8001"), deploy.Upstream("parley2", "127.0.0.1:8002")]
+    rendered = deploy.render_proxy_config("127.0.0.1:8000", servers)
+    assert proxy_block.strip() in rendered, "docs/deployment.md shows a different HAProxy config than deploy/"
+    unit_block = docs.split("```ini\n", 1)[1].split("```", 1)[0]
+    unit = (ROOT / "deploy/parley@.service").read_text().split("\n", 1)[1]  # after its comment line
+    assert unit_block == unit, "docs/deployment.md shows a different systemd unit than deploy/parley@.service"
