@@ -3,7 +3,7 @@ UV := python3 -m uv
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: setup run test bench cluster clean
+.PHONY: setup run test bench bench-cluster cluster clean
 
 setup: .venv/.parley-synced widget/node_modules/.parley-installed
 
@@ -39,3 +39,7 @@ clean:
 # websockets with 10,000 clients in one room; prints a table and writes bench/results/*.json.
 bench: setup
 	$(UV) run --no-sync python bench/run.py $(BENCH_ARGS)
+
+# One super group on 1 process vs 2 (PostgreSQL + Redis), and a reconnect storm; not part of `make test`.
+bench-cluster: setup
+	$(UV) run --no-sync python bench/cluster.py $(BENCH_ARGS)

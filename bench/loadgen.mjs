@@ -15,6 +15,11 @@ const WebSocket = require("ws");
 
 const cfg = JSON.parse(process.argv[2]);
 const CLK_TCK = 100; // /proc/<pid>/stat ticks per second on Linux
+// Several server processes (bench/cluster.py): receiver i connects to urls[i % n]; CPU and RSS are summed.
+const urls = cfg.urls || [cfg.url];
+const serverPids = cfg.serverPids || [cfg.serverPid];
+const serverCpu = () => serverPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+const serverRss = () => serverPids.reduce((sum, pid) => sum + rssBytes(pid), 0);
 
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -45,9 +50,9 @@ function onDelivery(sentAt) {
   if (state.latencies) state.latencies.push(t - sentAt);
 }
 
-function connectSocketIo(user, role) {
+function connectSocketIo(user, role, index = 0) {
   return new Promise((resolve, reject) => {
-    const socket = io(cfg.url, {
+    const socket = io(urls[index % urls.length], {
       transports: ["websocket"], forceNew: true, reconnection: false, timeout: 60_000,
       auth: { appId: cfg.appId, me: user },
     });
@@ -67,28 +72,39 @@ function connectSocketIo(user, role) {
 
 // The Socket.IO protocol by hand: open "0{...}", connect "40{auth}", join with ack id 1,
 // answer pings ("2") with pongs ("3"), and read "42["message:new",...]" frames.
-function connectLean(user) {
+function connectLean(user, index = 0, afterMessageId = null) {
   return new Promise((resolve, reject) => {
-    const url = cfg.url.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket";
+    const base = urls[index % urls.length];
+    const url = base.replace("http", "ws") + "/socket.io/?EIO=4&transport=websocket";
     const ws = new WebSocket(url, { perMessageDeflate: false });
+    ws.user = user;
+    ws.index = index;
+    ws.lastId = afterMessageId;
+    ws.seen = new Set();
     const timer = setTimeout(() => reject(new Error(`connect timeout for ${user.id}`)), 120_000);
     let joined = false;
     ws.on("error", (error) => { clearTimeout(timer); reject(error); });
-    ws.on("close", () => { state.drops += 1; });
+    ws.on("close", () => { if (ws.onLost) ws.onLost(); else state.drops += 1; });
     ws.on("message", (raw) => {
       const text = raw.toString();
       if (text === "2") ws.send("3");
       else if (text.startsWith('42["message:new"')) {
         const at = text.indexOf('"t":"') + 5;
         onDelivery(Number(text.slice(at, text.indexOf('"', at))));
+        const idAt = text.indexOf('"id":"') + 6;
+        ws.lastId = text.slice(idAt, text.indexOf('"', idAt));
+        ws.seen.add(ws.lastId);
       } else if (text[0] === "0") ws.send("40" + JSON.stringify({ appId: cfg.appId, me: user }));
       else if (text.startsWith("44")) { clearTimeout(timer); reject(new Error(text)); }
       else if (text.startsWith("40")) {
-        ws.send('421' + JSON.stringify(["conversation:join", { conversationId: cfg.conversationId, asGuest: true }]));
+        const join = { conversationId: cfg.conversationId, asGuest: true, ...(ws.lastId ? { afterMessageId: ws.lastId } : {}) };
+        ws.send('421' + JSON.stringify(["conversation:join", join]));
       } else if (text.startsWith("431") && !joined) {
         joined = true;
         clearTimeout(timer);
-        if (text.includes('"error"')) reject(new Error(text)); else resolve(ws);
+        if (text.includes('"error"')) return reject(new Error(text));
+        for (const match of text.matchAll(/"id":"(msg_[^"]*)"/g)) ws.seen.add(match[1]); // caught up (and repeats)
+        resolve(ws);
       }
     });
   });
@@ -112,8 +128,8 @@ async function connectAll(n) {
       const i = next++;
       const user = { id: `guest-${i}`, name: `Guest ${i}` };
       if (cfg.mode === "ws") clients.push(await connectWs(i));
-      else if (cfg.lean) clients.push(await connectLean(user));
-      else clients.push(await connectSocketIo(user, "guest"));
+      else if (cfg.lean) clients.push(await connectLean(user, i));
+      else clients.push(await connectSocketIo(user, "guest", i));
     }
   }
   await Promise.all(Array.from({ length: Math.min(cfg.concurrency, n) }, worker));
@@ -145,7 +161,7 @@ async function waitForDeliveries(expected, timeoutMs) {
 async function burstPhase(sender, n) {
   state.received = 0;
   state.latencies = [];
-  const cpu0 = cpuSeconds(cfg.serverPid);
+  const cpu0 = serverCpu();
   const start = now();
   const acks = [];
   for (let i = 0; i < cfg.burst; i++) acks.push(sendOne(sender));
@@ -153,7 +169,7 @@ async function burstPhase(sender, n) {
   const expected = n * cfg.burst;
   await waitForDeliveries(expected, cfg.drainTimeoutMs);
   const elapsed = (state.lastDelivery - start) / 1000;
-  const cpu = cpuSeconds(cfg.serverPid) - cpu0;
+  const cpu = serverCpu() - cpu0;
   const result = {
     messages: cfg.burst, expected, delivered: state.received, lost: expected - state.received,
     seconds: elapsed, deliveriesPerSecond: state.received / elapsed,
@@ -170,14 +186,14 @@ async function ratePhase(sender, n) {
   const total = Math.round(cfg.rate * cfg.rateSeconds);
   const interval = 1000 / cfg.rate;
   const start = now();
-  const cpu0 = cpuSeconds(cfg.serverPid);
+  const cpu0 = serverCpu();
   for (let i = 0; i < total; i++) {
     const due = start + i * interval;
     if (due > now()) await sleep(due - now());
     sendOne(sender);
   }
   await waitForDeliveries(n * total, cfg.drainTimeoutMs);
-  const cpu = cpuSeconds(cfg.serverPid) - cpu0;
+  const cpu = serverCpu() - cpu0;
   const result = { rate: cfg.rate, messages: total, expected: n * total, delivered: state.received, lost: n * total - state.received, serverCpuSeconds: cpu, latencyMs: summary(state.latencies) };
   state.latencies = null;
   return result;
@@ -221,7 +237,7 @@ async function serverRealtime() {
 
 async function stallPhase(sender, n) {
   const before = await serverRealtime();
-  const rss0 = rssBytes(cfg.serverPid);
+  const rss0 = serverRss();
   const ws = await connectStalled();
   let closedAt = null;
   ws.on("close", () => { closedAt = now(); });
@@ -237,30 +253,78 @@ async function stallPhase(sender, n) {
   const result = {
     requests: cfg.stall.requests, droppedAtCap: (after.dropped_slow || 0) - (before.dropped_slow || 0),
     droppedAfterSeconds: closedAt === null ? null : (closedAt - started) / 1000,
-    serverRssGrowthBytes: rssBytes(cfg.serverPid) - rss0, othersLost: rate.lost, othersLatencyMs: rate.latencyMs,
+    serverRssGrowthBytes: serverRss() - rss0, othersLost: rate.lost, othersLatencyMs: rate.latencyMs,
   };
   ws.terminate();
   return result;
 }
 
+// --- a reconnect storm (bench/cluster.py) ------------------------------------------------------
+// kill -9 one process; its guests reconnect to the survivor (as behind the proxy) and join with
+// afterMessageId; meanwhile messages go on. Time until all are back, and until all hold every message.
+function sendForId(sender, text) {
+  return new Promise((resolve) => {
+    sender.timeout(30_000).emit("message:send", { conversationId: cfg.conversationId, text, custom: { t: String(now()) } }, (err, reply) => {
+      resolve(err || !reply || reply.error ? null : reply.message.id);
+    });
+  });
+}
+
+async function stormPhase(sender, receivers) {
+  const victims = receivers.filter((ws) => ws.index % urls.length === cfg.storm.victim);
+  let back = 0;
+  let backAt = null;
+  const killedAt = now();
+  for (const ws of victims) {
+    ws.onLost = async () => {
+      for (let attempt = 0; attempt < 50; attempt++) {
+        try {
+          const again = await connectLean(ws.user, 0, ws.lastId); // the survivor
+          for (const id of ws.seen) again.seen.add(id);
+          receivers[receivers.indexOf(ws)] = again;
+          back += 1;
+          if (back === victims.length) backAt = now();
+          return;
+        } catch { await sleep(200 + Math.random() * 300); }
+      }
+    };
+  }
+  process.kill(cfg.storm.victimPid, "SIGKILL");
+  const ids = [];
+  for (let i = 0; i < cfg.storm.messages; i++) {
+    const id = await sendForId(sender, `storm ${i}`);
+    if (id) ids.push(id);
+    await sleep(1000 / cfg.storm.rate);
+  }
+  const deadline = now() + cfg.drainTimeoutMs;
+  const complete = () => receivers.every((ws) => ids.every((id) => ws.seen.has(id)));
+  while ((back < victims.length || !complete()) && now() < deadline) await sleep(50);
+  const caughtUpAt = complete() ? now() : null;
+  const missing = receivers.reduce((sum, ws) => sum + ids.filter((id) => !ws.seen.has(id)).length, 0);
+  return { victims: victims.length, back, messages: ids.length, missing,
+           allBackSeconds: backAt === null ? null : (backAt - killedAt) / 1000,
+           allCaughtUpSeconds: caughtUpAt === null ? null : (caughtUpAt - killedAt) / 1000 };
+}
+
 async function main() {
   const out = { mode: cfg.mode, lean: !!cfg.lean, clients: cfg.clients };
-  const rss0 = rssBytes(cfg.serverPid);
+  const rss0 = serverRss();
   const t0 = now();
-  const connectCpu0 = cpuSeconds(cfg.serverPid);
+  const connectCpu0 = serverCpu();
   const receivers = await connectAll(cfg.clients);
   out.connectSeconds = (now() - t0) / 1000;
-  out.connectServerCpuSeconds = cpuSeconds(cfg.serverPid) - connectCpu0;
+  out.connectServerCpuSeconds = serverCpu() - connectCpu0;
   const sender = cfg.mode === "ws" ? await connectWs(-1) : await connectSocketIo(cfg.sender, "participant");
   await sleep(1000);
-  out.rssPerConnectionBytes = (rssBytes(cfg.serverPid) - rss0) / cfg.clients;
-  const idleCpu0 = cpuSeconds(cfg.serverPid);
+  out.rssPerConnectionBytes = (serverRss() - rss0) / cfg.clients;
+  const idleCpu0 = serverCpu();
   const idleStart = now();
   await sleep(cfg.idleSeconds * 1000);
-  out.idle = { seconds: cfg.idleSeconds, serverCoreFraction: (cpuSeconds(cfg.serverPid) - idleCpu0) / ((now() - idleStart) / 1000) };
+  out.idle = { seconds: cfg.idleSeconds, serverCoreFraction: (serverCpu() - idleCpu0) / ((now() - idleStart) / 1000) };
   out.burst = await burstPhase(sender, cfg.clients);
   out.rate = await ratePhase(sender, cfg.clients);
   if (cfg.stall) out.stall = await stallPhase(sender, cfg.clients);
+  if (cfg.storm) { out.storm = await stormPhase(sender, receivers); }
   if (cfg.mode !== "ws" && cfg.ackConversationId) {
     if (!cfg.lean) for (const socket of receivers) socket.off("message:new");
     const ackSender = await new Promise((resolve, reject) => {

@@ -74,3 +74,48 @@ def print_table(report: dict) -> None:
     if history:
         print(f"\nlatest 50 of {history['messages']:,} messages: p50 {history['p50Ms']:.2f} ms, "
               f"p99 {history['p99Ms']:.2f} ms (server time, {history['runs']} runs)")
+
+
+CLUSTER_ROWS = (
+    ("time to connect all (s)", "connectSeconds", "{:.1f}"),
+    ("burst deliveries/s", "burst.deliveriesPerSecond", "{:,.0f}"),
+    ("burst lost", "burst.lost", "{}"),
+    ("server CPU-s per 1,000 deliveries", "burst.cpuSecondsPer1000", "{:.4f}"),
+    ("rate-phase p50 / p99 (ms)", "rate.latencyMs", "{p50:.1f} / {p99:.1f}"),
+    ("rate-phase lost", "rate.lost", "{}"),
+    ("send ack p99 (ms)", "ack.ackMs.p99", "{:.1f}"),
+    ("RSS per connection (KB)", "rssPerConnectionBytes", "{:.1f}", 1 / 1024),
+    ("Redis CPU-s, whole run", "redisCpuSeconds", "{:.2f}"),
+    ("connections dropped", "drops", "{}"),
+)
+
+
+def print_cluster_table(report: dict) -> None:
+    runs = report["runs"]
+    names = [n for n in runs if n != "storm"]
+    print(f"\n{report['settings']['clients']} guests in one room; {report['machine']['cpu']} ({report['machine']['cores']} cores)\n")
+    print(f"{'':36}" + "".join(f"{n:>18}" for n in names))
+    for label, path, fmt, *scale in CLUSTER_ROWS:
+        cells = []
+        for name in names:
+            value = _get(runs[name], path)
+            if "error" in runs[name]:
+                cells.append("error")
+            elif value is None:
+                cells.append("-")
+            elif isinstance(value, dict):
+                cells.append(fmt.format(**value))
+            else:
+                cells.append(fmt.format(value * (scale[0] if scale else 1)))
+        print(f"{label:36}" + "".join(f"{c:>18}" for c in cells))
+    one, two = (_get(runs.get(n, {}), "burst.deliveriesPerSecond") for n in names[:2])
+    if one and two:
+        print(f"{'burst, two vs one':36}{'':>18}{two / one:>17.2f}x")
+    storm = runs.get("storm", {}).get("storm")
+    if storm:
+        print(f"\nreconnect storm: {storm['victims']:,} guests of a killed process back in {storm['allBackSeconds']} s, "
+              f"all {runs['storm']['clients']:,} holding all {storm['messages']} messages sent meanwhile after "
+              f"{storm['allCaughtUpSeconds']} s; missing {storm['missing']}")
+    for name, result in runs.items():
+        if "error" in result:
+            print(f"\n{name}: {result['error']}")

@@ -85,7 +85,8 @@ class RateLimiter:
 
     def __init__(self, redis_url: str | None = None) -> None:
         # Parley owns the Redis connection pool (passed to limits), so that it can close it.
-        self._pool = redis.asyncio.ConnectionPool.from_url(redis_url) if redis_url else None
+        # Bounded, and waiting for a free connection rather than failing when a crowd arrives at once.
+        self._pool = redis.asyncio.BlockingConnectionPool.from_url(redis_url, max_connections=64, timeout=5) if redis_url else None
         shared: Storage = (
             RedisStorage(_async_uri(redis_url), implementation="redispy", key_prefix="parley-limits", connection_pool=self._pool)
             if redis_url else SweepingMemoryStorage()

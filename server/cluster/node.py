@@ -26,6 +26,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 PREFIX = "parley:"
+POOL_SIZE = 64
 NODES = PREFIX + "nodes"  # sorted set: node id -> lease expiry (ms, Redis clock)
 
 # Renews this node's lease; KEYS[1] = NODES, ARGV = node id, lease ms. Redis's clock, not ours:
@@ -61,8 +62,12 @@ class Node:
     def __init__(self, redis_url: str, lease_seconds: float = 15.0, heartbeat_seconds: float | None = None) -> None:
         self.id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self.url = redis_url
-        self.redis = redis.asyncio.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2,
-                                                  health_check_interval=10)
+        # A bounded pool that waits for a free connection: a lobby's guests arriving at once queue for one
+        # (each call is short) instead of failing once the pool is used up.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            redis_url, max_connections=POOL_SIZE, timeout=5, socket_timeout=2, socket_connect_timeout=2,
+            health_check_interval=10)
+        self.redis = redis.asyncio.Redis(connection_pool=pool)
         # Pub/sub ignores Redis's database numbers: deployments on one Redis (db 0 and db 1, say)
         # would hear each other's events unless the channel names the database.
         self.database = int(self.redis.connection_pool.connection_kwargs.get("db") or 0)
