@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
-import json
 import pathlib
 import subprocess
 import sys
@@ -25,7 +24,8 @@ BENCH = pathlib.Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import RESULTS, free_port, loadgen_config, machine, parley_env, prepare_parley, run_loadgen, server_process  # noqa: E402
+from bench.run import (free_port, loadgen_config, machine, parley_env, prepare_parley, run_loadgen,  # noqa: E402
+                       server_process, write_report)
 
 REDIS_DATABASE = 12
 
@@ -126,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.report import print_cluster_table
 
     print_cluster_table(report)
-    out = args.out or RESULTS / f"cluster-{report['date'].replace(':', '')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    print(f"\nwritten to {out}")
+    write_report(report, args.out, "cluster-")
     return 0
 
 

@@ -210,11 +210,16 @@ def main(argv: list[str] | None = None) -> int:
     from bench.report import print_table
 
     print_table(report)
-    out = args.out or RESULTS / f"{report['date'].replace(':', '')}.json"
+    write_report(report, args.out, "")
+    return 0
+
+
+def write_report(report: dict, out: pathlib.Path | None, prefix: str) -> None:
+    """The JSON beside the printed table: `out`, or bench/results/<prefix><time>.json."""
+    out = out or RESULTS / f"{prefix}{report['date'].replace(':', '')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"\nwritten to {out}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -16,13 +16,11 @@ from redis.exceptions import RedisError
 
 from server.chat.errors import Unavailable
 from server.chat.guests import conversation_key
-from server.cluster.node import PREFIX, Node
+from server.cluster.node import NOW, PREFIX, Node
 
 # KEYS[1] = the conversation's slots, KEYS[2] = the app's index of conversations with guests;
 # ARGV = member, limit, lease ms, conversation id. 1: admitted (or already was), 0: full.
-ADMIT = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+ADMIT = NOW + """
 local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
@@ -35,9 +33,7 @@ return 1
 """
 # Renews (or, after Redis was lost, restores) one conversation's slots held by this process.
 # KEYS as ADMIT; ARGV = lease ms, conversation id, members...
-RENEW = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+RENEW = NOW + """
 local lease = tonumber(ARGV[1])
 for i = 3, #ARGV, 500 do
   local batch = {}
@@ -52,9 +48,7 @@ redis.call('SADD', KEYS[2], ARGV[2])
 return 1
 """
 # Live slots per conversation of one app; KEYS[1] = the app's index, ARGV = slots key prefix.
-COUNTS = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+COUNTS = NOW + """
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local n = redis.call('ZCOUNT', ARGV[1] .. id, now, '+inf')

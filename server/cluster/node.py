@@ -26,14 +26,17 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 PREFIX = "parley:"
-POOL_SIZE = 64
+POOL_SIZE = 128
+POOL_WAIT_SECONDS = 30
 NODES = PREFIX + "nodes"  # sorted set: node id -> lease expiry (ms, Redis clock)
 
-# Renews this node's lease; KEYS[1] = NODES, ARGV = node id, lease ms. Redis's clock, not ours:
-# nodes on different machines agree on when a lease lapses.
-RENEW = """
+# Every script reads Redis's clock, not ours: nodes on different machines agree on when a lease lapses.
+NOW = """
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
+"""
+# Renews this node's lease; KEYS[1] = NODES, ARGV = node id, lease ms.
+RENEW = NOW + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 return now
@@ -64,8 +67,10 @@ class Node:
         self.url = redis_url
         # A bounded pool that waits for a free connection: a lobby's guests arriving at once queue for one
         # (each call is short) instead of failing once the pool is used up.
+        # The wait is long: under a reconnect storm the event loop itself is the queue, and a join that
+        # waits is better than one refused as if Redis were down.
         pool = redis.asyncio.BlockingConnectionPool.from_url(
-            redis_url, max_connections=POOL_SIZE, timeout=5, socket_timeout=2, socket_connect_timeout=2,
+            redis_url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS, socket_timeout=2, socket_connect_timeout=2,
             health_check_interval=10)
         self.redis = redis.asyncio.Redis(connection_pool=pool)
         # Pub/sub ignores Redis's database numbers: deployments on one Redis (db 0 and db 1, say)

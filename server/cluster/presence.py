@@ -15,15 +15,13 @@ import logging
 from redis.exceptions import RedisError
 
 from server.chat.presence import LocalPresence
-from server.cluster.node import NODES, PREFIX, Node
+from server.cluster.node import NODES, NOW, PREFIX, Node
 
 log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
 
 # KEYS[1] = NODES; ARGV = hash suffix (":users"/":apps"), field. Sum over nodes whose lease holds.
-SUM = """
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
+SUM = NOW + """
 local total = 0
 for _, node in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')) do
   total = total + tonumber(redis.call('HGET', ARGV[1] .. node .. ARGV[2], ARGV[3]) or '0')
