@@ -99,6 +99,10 @@ def run_processes(count: int, clients: int, args: argparse.Namespace, phases: di
         if "storm" in phases:
             config["storm"] = {**phases["storm"], "victimPid": pids[-1]}
             config.pop("ackConversationId", None)
+            # Room for everyone twice: the killed process's slots are held until its lease lapses (15 s), and
+            # this measures the reconnection, not the lease (with the room at its limit, guests wait for it).
+            subprocess.run([sys.executable, "-m", "server", "app", "set", extra["appId"], f"guestLimit={2 * clients}"],
+                           env=env, check=True, capture_output=True, cwd=ROOT)
         redis_before = redis_cpu_seconds()
         result = run_loadgen(config, 1800)
         result["redisCpuSeconds"] = redis_cpu_seconds() - redis_before

@@ -81,10 +81,11 @@ function connectLean(user, index = 0, afterMessageId = null) {
     ws.index = index;
     ws.lastId = afterMessageId;
     ws.seen = new Set();
-    const timer = setTimeout(() => reject(new Error(`connect timeout for ${user.id}`)), 120_000);
+    const timer = setTimeout(() => fail(new Error(`connect timeout for ${user.id}`)), 120_000);
     let joined = false;
-    ws.on("error", (error) => { clearTimeout(timer); reject(error); });
-    ws.on("close", () => { if (ws.onLost) ws.onLost(); else state.drops += 1; });
+    const fail = (error) => { clearTimeout(timer); ws.failed = true; ws.terminate(); reject(error); };
+    ws.on("error", fail);
+    ws.on("close", () => { if (ws.failed) return; if (ws.onLost) ws.onLost(); else state.drops += 1; });
     ws.on("message", (raw) => {
       const text = raw.toString();
       if (text === "2") ws.send("3");
@@ -95,14 +96,14 @@ function connectLean(user, index = 0, afterMessageId = null) {
         ws.lastId = text.slice(idAt, text.indexOf('"', idAt));
         ws.seen.add(ws.lastId);
       } else if (text[0] === "0") ws.send("40" + JSON.stringify({ appId: cfg.appId, me: user }));
-      else if (text.startsWith("44")) { clearTimeout(timer); reject(new Error(text)); }
+      else if (text.startsWith("44")) fail(new Error(text));
       else if (text.startsWith("40")) {
         const join = { conversationId: cfg.conversationId, asGuest: true, ...(ws.lastId ? { afterMessageId: ws.lastId } : {}) };
         ws.send('421' + JSON.stringify(["conversation:join", join]));
       } else if (text.startsWith("431") && !joined) {
         joined = true;
         clearTimeout(timer);
-        if (text.includes('"error"')) return reject(new Error(text));
+        if (text.includes('"error"')) return fail(new Error(text));
         for (const match of text.matchAll(/"id":"(msg_[^"]*)"/g)) ws.seen.add(match[1]); // caught up (and repeats)
         resolve(ws);
       }
@@ -274,9 +275,12 @@ async function stormPhase(sender, receivers) {
   const victims = receivers.filter((ws) => ws.index % urls.length === cfg.storm.victim);
   let back = 0;
   let backAt = null;
+  const refusals = {};
   const killedAt = now();
   for (const ws of victims) {
     ws.onLost = async () => {
+      // socket.io-client's reconnection: 1 s, doubling up to 5 s, each ±50%
+      await sleep(1000 * (0.5 + Math.random()));
       for (let attempt = 0; attempt < 50; attempt++) {
         try {
           const again = await connectLean(ws.user, 0, ws.lastId); // the survivor
@@ -285,7 +289,11 @@ async function stormPhase(sender, receivers) {
           back += 1;
           if (back === victims.length) backAt = now();
           return;
-        } catch { await sleep(200 + Math.random() * 300); }
+        } catch (error) {
+          const why = String(error.message || error).slice(0, 80);
+          refusals[why] = (refusals[why] || 0) + 1;
+          await sleep(Math.min(5000, 1000 * 2 ** attempt) * (0.5 + Math.random()));
+        }
       }
     };
   }
@@ -296,12 +304,12 @@ async function stormPhase(sender, receivers) {
     if (id) ids.push(id);
     await sleep(1000 / cfg.storm.rate);
   }
-  const deadline = now() + cfg.drainTimeoutMs;
+  const deadline = now() + (cfg.storm.timeoutMs || 120_000);
   const complete = () => receivers.every((ws) => ids.every((id) => ws.seen.has(id)));
   while ((back < victims.length || !complete()) && now() < deadline) await sleep(50);
   const caughtUpAt = complete() ? now() : null;
   const missing = receivers.reduce((sum, ws) => sum + ids.filter((id) => !ws.seen.has(id)).length, 0);
-  return { victims: victims.length, back, messages: ids.length, missing,
+  return { victims: victims.length, back, messages: ids.length, missing, refusals,
            allBackSeconds: backAt === null ? null : (backAt - killedAt) / 1000,
            allCaughtUpSeconds: caughtUpAt === null ? null : (caughtUpAt - killedAt) / 1000 };
 }
