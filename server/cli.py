@@ -180,7 +180,7 @@ def cluster(settings: Settings, args: argparse.Namespace) -> int:
         servers = [deploy.Upstream(f"parley{i + 1}", f"127.0.0.1:{first_port + i}") for i in range(args.processes)]
         print(deploy.render_proxy_config(f"{settings.host}:{port}", servers), end="")
         return 0
-    running = deploy.Cluster(settings, args.processes, port, first_port)
+    running = deploy.LocalCluster(settings, args.processes, port, first_port)
     deploy.ensure_database(settings.database_url)
     try:
         running.start()

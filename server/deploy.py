@@ -69,7 +69,7 @@ def ensure_database(url: str) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
-class Cluster:
+class LocalCluster:
     def __init__(self, settings: Settings, processes: int, port: int, first_port: int) -> None:
         self.settings = settings
         self.haproxy = check_requirements(settings)
