@@ -181,9 +181,13 @@ def cluster(settings: Settings, args: argparse.Namespace) -> int:
         print(deploy.render_proxy_config(f"{settings.host}:{port}", servers), end="")
         return 0
     running = deploy.LocalCluster(settings, args.processes, port, first_port)
+    running.handle_signals()
     deploy.ensure_database(settings.database_url)
     try:
         running.start()
+    except KeyboardInterrupt:
+        running.stop()
+        return 1
     except BaseException:
         running.stop()
         raise

@@ -116,27 +116,31 @@ class LocalCluster:
         print("parley cluster: rolling restart done", flush=True)
 
     def _stop_process(self, port: int) -> None:
-        child = self.children.pop(port)
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+        _end(self.children[port], 30)
+        del self.children[port]
+
+    def handle_signals(self) -> None:
+        """Before anything starts: SIGTERM during start-up stops what has started, SIGHUP waits its turn."""
+        def terminate(*_: object) -> None:
+            if self.proxy is None:  # still starting: unwind through start()'s caller, which stops the rest
+                raise KeyboardInterrupt
+            self._stopping = True
+
+        signal.signal(signal.SIGHUP, lambda *_: setattr(self, "_restart_requested", True))
+        signal.signal(signal.SIGTERM, terminate)
 
     def serve_forever(self) -> int:
-        signal.signal(signal.SIGHUP, lambda *_: setattr(self, "_restart_requested", True))
-        signal.signal(signal.SIGTERM, lambda *_: setattr(self, "_stopping", True))
         try:
             while not self._stopping:
                 if self._restart_requested:
                     self._restart_requested = False
-                    self.rolling_restart()
+                    self._supervised(self.rolling_restart)
                 for port, child in list(self.children.items()):
                     if child.poll() is not None:  # died (kill -9, a crash): a supervisor starts it again
                         print(f"parley cluster: the process on port {port} exited ({child.returncode}); starting it again",
                               flush=True)
-                        self._start_process(port)
+                        del self.children[port]
+                        self._supervised(lambda port=port: self._start_process(port))
                 time.sleep(0.2)
         except KeyboardInterrupt:
             pass
@@ -144,14 +148,31 @@ class LocalCluster:
             self.stop()
         return 0
 
+    def _supervised(self, action) -> None:
+        """A failed (re)start is reported and tried again on the next round, not the end of the cluster."""
+        try:
+            action()
+        except (ClusterError, OSError) as error:
+            print(f"parley cluster: {error}; trying again in 2 s", flush=True)
+            time.sleep(2)
+
     def stop(self) -> None:
         if self.proxy is not None:
-            self.proxy.terminate()
-            self.proxy.wait(timeout=10)
+            _end(self.proxy, 10)
             self.proxy = None
         for port in list(self.children):
             self._stop_process(port)
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _end(process: subprocess.Popen, seconds: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _answers(url: str) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 from server.chat import lookup, serialize
 from server.chat.context import ChatContext
 from server.chat.validation import parse_integer
+from server.chat.errors import Unavailable
 from server.chat.guests import conversation_key
 from server.db import queries
 from server.db.models import App, Conversation, User
@@ -44,7 +45,10 @@ def _search(model, fields, shape, app: App, search: str, page: int) -> dict[str,
 
 async def conversation(ctx: ChatContext, app: App, conversation_id: str) -> dict[str, Any]:
     data = await ctx.db.read(_conversation, app, conversation_id)
-    data["guestsOnline"] = await ctx.guests.count(conversation_key(app.app_id, conversation_id))
+    try:
+        data["guestsOnline"] = await ctx.guests.count(conversation_key(app.app_id, conversation_id))
+    except Unavailable:  # the page still shows everything stored
+        data["guestsOnline"] = "not known right now"
     return data
 
 

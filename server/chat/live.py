@@ -77,6 +77,7 @@ class LiveConnections:
         return connection
 
     def joined(self, connection: Connection, conversation_id: str, role: str) -> None:
+        """Only for an open connection (the caller checks `open` after its last await)."""
         connection.joined[conversation_id] = role
         self._by_conversation[(connection.session.app_id, conversation_id)].add(connection.sid)
 
@@ -97,9 +98,13 @@ class LiveConnections:
                 if connection.joined.get(event.conversation_id) == PARTICIPANT:
                     await self.leave(connection, event.conversation_id)
         elif event.name == events.CONVERSATION_DELETED:
-            for sid in list(self._by_conversation.get((event.app_id, event.conversation_id), ())):
-                await self.leave(self._by_sid[sid], event.conversation_id)
-            await self.guests.drop(conversation_key(event.app_id, event.conversation_id))
+            try:
+                for sid in list(self._by_conversation.get((event.app_id, event.conversation_id), ())):
+                    connection = self._by_sid.get(sid)  # it may have closed while an earlier one left
+                    if connection is not None:
+                        await self.leave(connection, event.conversation_id)
+            finally:
+                await self.guests.drop(conversation_key(event.app_id, event.conversation_id))
 
     async def _promote_guests(self, app_id: str, user_id: str, conversation_id: str) -> None:
         """A guest who became a participant is one now on every connection: their guest slot frees."""
@@ -109,7 +114,8 @@ class LiveConnections:
                 await self.guests.release(conversation_key(app_id, conversation_id), connection.sid)
 
     def _of_user(self, app_id: str, user_id: str) -> list[Connection]:
-        return [self._by_sid[sid] for sid in list(self._by_user.get((app_id, user_id), ()))]
+        sids = list(self._by_user.get((app_id, user_id), ()))
+        return [c for c in (self._by_sid.get(sid) for sid in sids) if c is not None]
 
 
 def _discard(index: defaultdict[tuple[str, str], set[str]], key: tuple[str, str], sid: str) -> None:

@@ -37,6 +37,7 @@ class Cluster:
 
     async def stop(self) -> None:
         """Leave at once: slots freed and users offline now, not when the lease lapses."""
+        self.node.stop_heartbeat()  # first: no renewal may write back what is being given back
         await self.guests.release_all()
         await self.presence.stop()
         await self.bus.stop()

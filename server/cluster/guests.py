@@ -85,6 +85,8 @@ class RedisGuestRegistry:
         return f"{PREFIX}guests:{conversation_key(app_id, '')}"
 
     async def admit(self, key: str, member: str, limit: int) -> bool:
+        if not self.node.healthy:  # Redis may have come back empty: the slots held are not all rewritten yet
+            raise unavailable()
         app_id, conversation_id = _split(key)
         try:
             admitted = await self._admit(keys=self._keys(app_id, conversation_id),

@@ -36,10 +36,11 @@ local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 """
 # Renews this node's lease; KEYS[1] = NODES, ARGV = node id, lease ms.
+# Returns {now, 1 if the node was not registered (its lease had lapsed: what it held is gone)}.
 RENEW = NOW + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-return now
+local added = redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+return {now, added}
 """
 
 Beat = Callable[[bool], Awaitable[None]]  # called each heartbeat; True: Redis was lost since the last one
@@ -71,7 +72,7 @@ class Node:
         # waits is better than one refused as if Redis were down.
         pool = redis.asyncio.BlockingConnectionPool.from_url(
             redis_url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS, socket_timeout=2, socket_connect_timeout=2,
-            health_check_interval=10)
+            health_check_interval=10, socket_keepalive=True)
         self.redis = redis.asyncio.Redis(connection_pool=pool)
         # Pub/sub ignores Redis's database numbers: deployments on one Redis (db 0 and db 1, say)
         # would hear each other's events unless the channel names the database.
@@ -116,7 +117,11 @@ class Node:
     async def beat(self) -> None:
         recovering = not self.healthy
         try:
-            await self._renew(keys=[NODES], args=[self.id, self.lease_ms])
+            _, lapsed = await self._renew(keys=[NODES], args=[self.id, self.lease_ms])
+            if lapsed and not recovering:  # a stall longer than the lease: everything it held expired
+                log.warning("node %s's lease had lapsed (a stall of over %.0f s): rewriting what it holds",
+                            self.id, self.lease_ms / 1000)
+                recovering = True
             for beat in self._beats:
                 await beat(recovering)
         except (RedisError, OSError) as error:
@@ -128,7 +133,7 @@ class Node:
 
     async def live_nodes(self) -> list[str]:
         """Nodes whose lease has not lapsed (this one included)."""
-        now = await self._renew(keys=[NODES], args=[self.id, self.lease_ms])
+        now, _ = await self._renew(keys=[NODES], args=[self.id, self.lease_ms])
         return [n.decode() for n in await self.redis.zrangebyscore(NODES, now, "+inf")]
 
     async def ping(self) -> bool:
@@ -137,11 +142,14 @@ class Node:
         except (RedisError, OSError):
             return False
 
-    async def stop(self) -> None:
-        """Leave now: the lease and what it carries are given back by the stop callbacks and here."""
+    def stop_heartbeat(self) -> None:
         if self._task is not None:
             self._task.cancel()
             self._task = None
+
+    async def stop(self) -> None:
+        """Leave now: the lease and what it carries are given back by the stop callbacks and here."""
+        self.stop_heartbeat()
         try:
             await self.redis.zrem(NODES, self.id)
         except (RedisError, OSError) as error:

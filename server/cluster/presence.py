@@ -44,6 +44,7 @@ class RedisPresence(LocalPresence):
         self._dirty_users: set[tuple[str, str]] = set()
         self._dirty_apps: set[str] = set()
         self._task: asyncio.Task | None = None
+        self._writing = asyncio.Lock()  # one write at a time: an older one never lands after a newer one
         node.on_heartbeat(self.renew)
 
     def start(self) -> None:
@@ -85,6 +86,10 @@ class RedisPresence(LocalPresence):
 
     async def flush(self, everything: bool = False) -> None:
         """This process's changed counts (or all of them) to its hashes, leases renewed."""
+        async with self._writing:
+            await self._write(everything)
+
+    async def _write(self, everything: bool) -> None:
         users = set(self.users) if everything else self._dirty_users
         apps = set(self.apps) if everything else self._dirty_apps
         self._dirty_users, self._dirty_apps = set(), set()

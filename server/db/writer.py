@@ -95,19 +95,23 @@ class GroupCommitWriter:
             if len(batch) == 1:
                 return [self._attempt(batch[0])]  # its own transaction
             with self.database.atomic():
-                return [self._attempt(job) for job in batch]  # each in a savepoint
+                outcomes = [self._attempt(job, attempts=1) for job in batch]  # each in a savepoint
         except Exception as error:  # the commit failed: nothing of the batch is stored
             return [(job, None, error) for job in batch]
+        # A write that met a concurrent writer is tried again alone, after the batch committed: inside the
+        # batch, the locks its other writes hold would meet the same writer again (a deadlock twice over).
+        return [self._attempt(job) if error is not None and retryable(error) else (job, result, error)
+                for job, result, error in outcomes]
 
-    def _attempt(self, job: _Job) -> tuple[_Job, Any, BaseException | None]:
+    def _attempt(self, job: _Job, attempts: int = ATTEMPTS) -> tuple[_Job, Any, BaseException | None]:
         """One write in a transaction (or a savepoint of the batch's), tried again when a concurrent
         writer got in its way; a failure rolls back only this write."""
-        for attempt in range(ATTEMPTS):
+        for attempt in range(attempts):
             try:
                 with self.database.atomic():
                     return job, job.fn(*job.args), None
             except Exception as error:
-                if attempt + 1 == ATTEMPTS or not retryable(error):
+                if attempt + 1 == attempts or not retryable(error):
                     return job, None, error
         raise AssertionError("unreachable")
 

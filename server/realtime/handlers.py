@@ -124,10 +124,14 @@ class RealtimeHandlers:
         if not connection.open:  # dropped while being admitted: give the slot back
             await joining.release(self.chat, session, conversation_id, sid)
             return {"error": {"code": "NOT_CONNECTED", "message": "the connection closed while joining"}}
+        was_joined = was_joined and conversation_id in connection.joined  # a removal may have run meanwhile
         if was_joined and connection.joined[conversation_id] != role:
             await self.live.leave(connection, conversation_id)  # e.g. a guest who became a participant
             was_joined = False
         await self.sio.enter_room(sid, conversation_room(session.app_id, conversation_id))
+        if not connection.open:  # closed while entering: nothing of this join may stay behind
+            await joining.release(self.chat, session, conversation_id, sid)
+            return {"error": {"code": "NOT_CONNECTED", "message": "the connection closed while joining"}}
         self.live.joined(connection, conversation_id, role)
         try:
             return await joining.load(self.chat, session, request, role)

@@ -19,7 +19,6 @@ import pytest
 from server import deploy
 from tests.cluster.catching_up import CatchingUpGuest
 from tests.cluster.conftest import ADMIN_PASSWORD, live_figures
-from tests.conftest import free_port
 from tests.processes import ROOT, ParleyProcess
 from tests.services import unavailable
 
@@ -46,9 +45,8 @@ def test_the_committed_proxy_config_is_valid(haproxy, tmp_path):
 
 class RunningCluster:
     def __init__(self, postgres_url: str, redis_url: str) -> None:
-        self.port, self.first = free_port(), free_port()
-        while self.first + 1 == self.port or not _free(self.first + 1):
-            self.first = free_port()
+        self.port = _free_ports(3)  # the proxy, then the two processes
+        self.first = self.port + 1
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**ParleyProcess(postgres_url).env, "PARLEY_REDIS_URL": redis_url, "PARLEY_NODE_LEASE_SECONDS": "3",
                     "PARLEY_ADMIN_PASSWORD": ADMIN_PASSWORD}
@@ -70,11 +68,24 @@ class RunningCluster:
         return self.process.returncode, stderr
 
 
-def _free(port: int) -> bool:
+def _free_ports(count: int) -> int:
+    """The first of `count` consecutive ports that can be bound now, below Linux's ephemeral range (32768+),
+    so that no outgoing connection takes one before the processes bind it."""
+    import random
     import socket
 
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
+    while True:
+        first = random.randrange(20_000, 32_000)
+        probes = [socket.socket() for _ in range(count)]
+        try:
+            for offset, probe in enumerate(probes):
+                probe.bind(("127.0.0.1", first + offset))
+            return first
+        except OSError:
+            continue
+        finally:
+            for probe in probes:
+                probe.close()
 
 
 def _ready(url: str) -> bool:

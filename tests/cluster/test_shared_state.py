@@ -53,8 +53,8 @@ async def test_the_guest_limit_holds_exactly_across_processes(cluster):
     await _guests_online(one, tenant, 40, within=5)
     later = await asyncio.gather(*(_guest(one if i % 2 else two, tenant, f"later{i}") for i in range(15)))
     assert sum("error" not in answer for _, answer in later) == 10
-    for client in [*admitted[10:], *(c for c, _ in later)]:
-        await client.close()
+    for client in [*(c for c, _ in joined), *(c for c, _ in later)]:
+        await client.close()  # the refused ones too (closing twice is harmless)
 
 
 async def test_a_killed_process_frees_its_guest_slots_within_the_lease(cluster):
@@ -64,15 +64,17 @@ async def test_a_killed_process_frees_its_guest_slots_within_the_lease(cluster):
     on_one = [await _guest(one, tenant, f"one{i}") for i in range(6)]
     on_two = [await _guest(two, tenant, f"two{i}") for i in range(4)]
     assert all("error" not in answer for _, answer in [*on_one, *on_two])
-    assert "error" in (await _guest(two, tenant, "eleventh"))[1]  # full
+    eleventh = await _guest(two, tenant, "eleventh")
+    assert "error" in eleventh[1]  # full
     one.kill()
     released_after = await _guests_online(two, tenant, 4, within=3 + 1 + 2)  # lease + one heartbeat + slack
     refill = [await _guest(two, tenant, f"refill{i}") for i in range(6)]
     assert all("error" not in answer for _, answer in refill)
-    assert "error" in (await _guest(two, tenant, "over"))[1]
+    over = await _guest(two, tenant, "over")
+    assert "error" in over[1]
     assert released_after <= 5, released_after
-    for client, _ in [*on_two, *refill]:
-        await client.close()
+    for client, _ in [*on_one, *on_two, *refill, eleventh, over]:
+        await client.close()  # those of the killed process too: their sockets are gone, the clients are not
 
 
 async def test_sigterm_gives_slots_back_at_once_and_tells_clients_to_reconnect(cluster):
@@ -91,5 +93,5 @@ async def test_sigterm_gives_slots_back_at_once_and_tells_clients_to_reconnect(c
     # the socket closed under them (1012), not a Socket.IO disconnect: socket.io-client reconnects by itself
     assert told == [socketio.AsyncClient.reason.TRANSPORT_ERROR] * 5
     assert stopped_in < 10 and not one.tracebacks(), one.stderr
-    for client, _ in staying:
+    for client, _ in [*leaving, *staying]:
         await client.close()
