@@ -144,3 +144,13 @@ def group(api: httpx.Client) -> str:
     body = {"participants": list(GROUP), "subject": "Hello", "photoUrl": "https://example.com/group.png"}
     assert api.put("conversations/group", json=body).status_code == 200
     return "group"
+
+
+@pytest.fixture(autouse=True)
+def _unclosed_things_are_reported_against_their_own_test():
+    """A socket or transport a test leaves open is collected (and, warnings being errors, reported) at the
+    end of that test, not in whichever later test the garbage collector happens to run."""
+    yield
+    import gc
+
+    gc.collect()

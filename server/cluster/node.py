@@ -73,7 +73,7 @@ class Node:
         pool = redis.asyncio.BlockingConnectionPool.from_url(
             redis_url, max_connections=POOL_SIZE, timeout=POOL_WAIT_SECONDS, socket_timeout=2, socket_connect_timeout=2,
             health_check_interval=10, socket_keepalive=True)
-        self.redis = redis.asyncio.Redis(connection_pool=pool)
+        self.redis = redis.asyncio.Redis.from_pool(pool)  # owns the pool: aclose() disconnects every connection
         # Pub/sub ignores Redis's database numbers: deployments on one Redis (db 0 and db 1, say)
         # would hear each other's events unless the channel names the database.
         self.database = int(self.redis.connection_pool.connection_kwargs.get("db") or 0)

@@ -56,3 +56,4 @@ def live_figures(process: ParleyProcess, app_id: str) -> dict[str, Any]:
     connections = int(re.search(r'id="live-connections">(\d+)<', page)[1])
     rows = re.findall(r'conversation\?id=[^"]*">([^<]+)</a></td><td class="guest-count">(\d+)<', page)
     return {"connections": connections, "guests": {name: int(count) for name, count in rows}}
+
