@@ -95,58 +95,102 @@ def _ready(url: str) -> bool:
         return False
 
 
+def _restarted(cluster: RunningCluster, port: int, old_pid: int) -> bool:
+    try:
+        return _ready(f"http://127.0.0.1:{port}/readyz") and cluster.pid_on(port) != old_pid
+    except httpx.HTTPError:  # between stopping and starting
+        return False
+
+
+async def _lobby_with_guests(cluster: RunningCluster) -> tuple[dict, httpx.AsyncClient, list[CatchingUpGuest]]:
+    tenant = json.loads(subprocess.run([sys.executable, "-m", "server", "app", "create", "--name", "Cluster"],
+                                       env=cluster.env, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+    subprocess.run([sys.executable, "-m", "server", "app", "set", tenant["appId"], "guestLimit=100",
+                    "connectionsPerAddress=10000/minute", "usersCreatedPerAddress=10000/minute"],
+                   env=cluster.env, cwd=ROOT, check=True, capture_output=True)
+    api = httpx.AsyncClient(base_url=f"{cluster.url}/v1/{tenant['appId']}/",
+                            headers={"Authorization": f"Bearer {tenant['secretKey']}"}, timeout=10)
+    assert (await api.put("conversations/lobby", json={"participants": []})).status_code == 200
+    guests = [await CatchingUpGuest("lobby").connect(cluster.url, {"appId": tenant["appId"], "me": {"id": f"g{i}", "name": "G"}})
+              for i in range(GUESTS)]
+    return tenant, api, guests
+
+
+async def _post(api: httpx.AsyncClient, i: int, sent: list[str]) -> None:
+    body = [{"text": f"m{i}", "type": "SystemMessage", "idempotencyKey": f"m{i}"}]
+    for _ in range(100):  # a request a stopping or dying process took is sent again: stored once by its key
+        try:
+            if (await api.post("conversations/lobby/messages", json=body)).status_code == 200:
+                sent.append(f"m{i}")
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"m{i} was never accepted")
+
+
+async def _everyone_has_everything(api: httpx.AsyncClient, guests: list[CatchingUpGuest], sent: list[str]) -> None:
+    stored = (await api.get("conversations/lobby/messages", params={"limit": 100})).json()["data"]
+    assert sorted(m["text"] for m in stored) == sorted(sent) and len(stored) == MESSAGES  # each stored once
+    stored_ids = {m["id"] for m in stored}
+    deadline = time.monotonic() + 20
+    while any(set(g.ids) != stored_ids for g in guests):
+        assert time.monotonic() < deadline, [len(g.ids) for g in guests]
+        await asyncio.sleep(0.1)
+    assert all(len(g.ids) == MESSAGES for g in guests)  # shown once each
+
+
+async def _guests_counted(cluster: RunningCluster, tenant: dict, within: float) -> None:
+    """The dashboard, through the proxy, counts each guest once."""
+    through_proxy = type("Proxy", (), {"base_url": cluster.url})
+    deadline = time.monotonic() + within
+    while (await asyncio.to_thread(live_figures, through_proxy, tenant["appId"]))["guests"].get("lobby") != GUESTS:
+        assert time.monotonic() < deadline, "guest slots were not given back"
+        await asyncio.sleep(0.2)
+
+
 async def test_kill_9_behind_the_proxy_loses_nothing(haproxy, postgres_url, redis_url):
     cluster = RunningCluster(postgres_url, redis_url)
     try:
-        tenant = json.loads(subprocess.run([sys.executable, "-m", "server", "app", "create", "--name", "Cluster"],
-                                           env=cluster.env, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
-        subprocess.run([sys.executable, "-m", "server", "app", "set", tenant["appId"], "guestLimit=100",
-                        "connectionsPerAddress=10000/minute", "usersCreatedPerAddress=10000/minute"],
-                       env=cluster.env, cwd=ROOT, check=True, capture_output=True)
-        api = httpx.AsyncClient(base_url=f"{cluster.url}/v1/{tenant['appId']}/",
-                                headers={"Authorization": f"Bearer {tenant['secretKey']}"}, timeout=10)
-        assert (await api.put("conversations/lobby", json={"participants": []})).status_code == 200
-        guests = [await CatchingUpGuest("lobby").connect(cluster.url, {"appId": tenant["appId"],
-                                                                         "me": {"id": f"g{i}", "name": "G"}})
-                  for i in range(GUESTS)]
-        sent = []
-
-        async def post(i: int) -> None:
-            body = [{"text": f"m{i}", "type": "SystemMessage", "idempotencyKey": f"m{i}"}]
-            for _ in range(50):  # a request the dying process took is sent again: stored once by its key
-                try:
-                    answer = await api.post("conversations/lobby/messages", json=body)
-                    if answer.status_code == 200:
-                        sent.append(f"m{i}")
-                        return
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-            raise AssertionError(f"m{i} was never accepted")
-
+        tenant, api, guests = await _lobby_with_guests(cluster)
+        sent: list[str] = []
         victim = cluster.pid_on(cluster.first)
         for i in range(MESSAGES):
             if i == MESSAGES // 3:
                 os.kill(victim, signal.SIGKILL)
-            await post(i)
+            await _post(api, i, sent)
             await asyncio.sleep(0.05)
+        await _everyone_has_everything(api, guests, sent)
+        assert sum(g.connects > 1 for g in guests) > 0  # those the proxy had put on it came back through it
+        await _guests_counted(cluster, tenant, within=3 + 1 + 5)  # its slots lapse with its lease
+        for guest in guests:
+            await guest.close()
+        await api.aclose()
+    finally:
+        code, stderr = cluster.stop()
+    assert code == 0, stderr
 
-        stored = (await api.get("conversations/lobby/messages", params={"limit": 100})).json()["data"]
-        stored_ids = {m["id"] for m in stored}
-        assert sorted(m["text"] for m in stored) == sorted(sent) and len(stored) == MESSAGES  # each once
-        deadline = time.monotonic() + 20
-        while any(set(g.ids) != stored_ids for g in guests):
-            assert time.monotonic() < deadline, [len(g.ids) for g in guests]
+
+async def test_a_rolling_restart_behind_the_proxy_loses_nothing(haproxy, postgres_url, redis_url):
+    """SIGHUP to `parley cluster`: each process in turn stops gracefully and starts again; every visitor
+    moves at least once and ends with every message, once."""
+    cluster = RunningCluster(postgres_url, redis_url)
+    try:
+        tenant, api, guests = await _lobby_with_guests(cluster)
+        before = {port: cluster.pid_on(port) for port in (cluster.first, cluster.first + 1)}
+        sent: list[str] = []
+        for i in range(MESSAGES):
+            if i == 5:
+                cluster.process.send_signal(signal.SIGHUP)
+            await _post(api, i, sent)
             await asyncio.sleep(0.1)
-        assert all(len(g.ids) == MESSAGES for g in guests)
-        moved = sum(g.connects > 1 for g in guests)
-        assert moved > 0  # the proxy had put some on the killed process; they came back through it
-        # the killed process's slots lapse with its lease: the dashboard (through the proxy) counts each guest once
-        through_proxy = type("Proxy", (), {"base_url": cluster.url})
-        deadline = time.monotonic() + 3 + 1 + 5
-        while (await asyncio.to_thread(live_figures, through_proxy, tenant["appId"]))["guests"].get("lobby") != GUESTS:
-            assert time.monotonic() < deadline, "the killed process's guest slots did not lapse"
+        deadline = time.monotonic() + 60
+        while not all(_restarted(cluster, port, pid) for port, pid in before.items()):
+            assert time.monotonic() < deadline, "the rolling restart did not finish"
             await asyncio.sleep(0.2)
+        await _everyone_has_everything(api, guests, sent)
+        assert all(g.connects > 1 for g in guests)  # everyone was on a process that restarted
+        await _guests_counted(cluster, tenant, within=5)  # given back at once by each stopping process
         for guest in guests:
             await guest.close()
         await api.aclose()
