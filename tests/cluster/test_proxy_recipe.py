@@ -5,6 +5,7 @@ proxy to the other, where they catch up with nothing lost; its guest slots lapse
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -149,41 +150,49 @@ async def _guests_counted(cluster: RunningCluster, tenant: dict, within: float) 
         await asyncio.sleep(0.2)
 
 
-async def test_kill_9_behind_the_proxy_loses_nothing(haproxy, postgres_url, redis_url):
+@contextlib.asynccontextmanager
+async def _running_lobby(postgres_url: str, redis_url: str):
+    """`parley cluster` with a lobby of guests; everything closed after, and the cluster must exit cleanly."""
     cluster = RunningCluster(postgres_url, redis_url)
     try:
         tenant, api, guests = await _lobby_with_guests(cluster)
-        sent: list[str] = []
-        victim = cluster.pid_on(cluster.first)
-        for i in range(MESSAGES):
-            if i == MESSAGES // 3:
-                os.kill(victim, signal.SIGKILL)
-            await _post(api, i, sent)
-            await asyncio.sleep(0.05)
-        await _everyone_has_everything(api, guests, sent)
-        assert sum(g.connects > 1 for g in guests) > 0  # those the proxy had put on it came back through it
-        await _guests_counted(cluster, tenant, within=3 + 1 + 5)  # its slots lapse with its lease
-        for guest in guests:
-            await guest.close()
-        await api.aclose()
+        try:
+            yield cluster, tenant, api, guests
+        finally:
+            for guest in guests:
+                await guest.close()
+            await api.aclose()
     finally:
         code, stderr = cluster.stop()
     assert code == 0, stderr
 
 
+async def _send_all(api: httpx.AsyncClient, disturb_at: int, disturb, pause: float) -> list[str]:
+    """MESSAGES messages over REST through the proxy, `disturb()` before message `disturb_at`."""
+    sent: list[str] = []
+    for i in range(MESSAGES):
+        if i == disturb_at:
+            disturb()
+        await _post(api, i, sent)
+        await asyncio.sleep(pause)
+    return sent
+
+
+async def test_kill_9_behind_the_proxy_loses_nothing(haproxy, postgres_url, redis_url):
+    async with _running_lobby(postgres_url, redis_url) as (cluster, tenant, api, guests):
+        victim = cluster.pid_on(cluster.first)
+        sent = await _send_all(api, MESSAGES // 3, lambda: os.kill(victim, signal.SIGKILL), 0.05)
+        await _everyone_has_everything(api, guests, sent)
+        assert sum(g.connects > 1 for g in guests) > 0  # those the proxy had put on it came back through it
+        await _guests_counted(cluster, tenant, within=3 + 1 + 5)  # its slots lapse with its lease
+
+
 async def test_a_rolling_restart_behind_the_proxy_loses_nothing(haproxy, postgres_url, redis_url):
     """SIGHUP to `parley cluster`: each process in turn stops gracefully and starts again; every visitor
     moves at least once and ends with every message, once."""
-    cluster = RunningCluster(postgres_url, redis_url)
-    try:
-        tenant, api, guests = await _lobby_with_guests(cluster)
+    async with _running_lobby(postgres_url, redis_url) as (cluster, tenant, api, guests):
         before = {port: cluster.pid_on(port) for port in (cluster.first, cluster.first + 1)}
-        sent: list[str] = []
-        for i in range(MESSAGES):
-            if i == 5:
-                cluster.process.send_signal(signal.SIGHUP)
-            await _post(api, i, sent)
-            await asyncio.sleep(0.1)
+        sent = await _send_all(api, 5, lambda: cluster.process.send_signal(signal.SIGHUP), 0.1)
         deadline = time.monotonic() + 60
         while not all(_restarted(cluster, port, pid) for port, pid in before.items()):
             assert time.monotonic() < deadline, "the rolling restart did not finish"
@@ -191,12 +200,6 @@ async def test_a_rolling_restart_behind_the_proxy_loses_nothing(haproxy, postgre
         await _everyone_has_everything(api, guests, sent)
         assert all(g.connects > 1 for g in guests)  # everyone was on a process that restarted
         await _guests_counted(cluster, tenant, within=5)  # given back at once by each stopping process
-        for guest in guests:
-            await guest.close()
-        await api.aclose()
-    finally:
-        code, stderr = cluster.stop()
-    assert code == 0, stderr
 
 
 def test_the_deployment_docs_show_the_committed_files():

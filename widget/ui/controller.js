@@ -4,13 +4,13 @@
  * catching up after a reconnect. The view only draws; the bridge only carries messages.
  */
 
+import { catchUp } from "./catchup.js";
 import { Connection } from "./connection.js";
 import { Outbox } from "./outbox.js";
 import { ConversationState } from "./state.js";
 import { visitorText } from "./wording.js";
 
 const SEND_DECISION_TIMEOUT_MS = 5000;
-const MAX_CATCH_UP_PAGES = 10; // 1,000 missed messages; beyond that the history starts again at the latest page
 const UNAVAILABLE_RETRY_S = 3; // TEMPORARILY_UNAVAILABLE (e.g. a guest place that cannot be counted while Redis is away)
 
 export class ChatController {
@@ -103,6 +103,12 @@ export class ChatController {
     }, Math.max(1, error.retryAfter || 1) * 1000);
   }
 
+  /** A refusal, shown; one the server will soon get past (something shared briefly out of reach) is retried. */
+  showOrRetry(error, again) {
+    if (error.code === "TEMPORARILY_UNAVAILABLE") this.retryLater({ ...error, retryAfter: UNAVAILABLE_RETRY_S }, again);
+    else this.view.showError(error);
+  }
+
   /** The server refused an expired token: ask the page's tokenFetcher for a new one and retry once. */
   async refreshToken() {
     if (this.tokenRefreshed) return false;
@@ -118,7 +124,14 @@ export class ChatController {
   onStatus(status, error) {
     if (status === "connected" || status === "reconnected") this.tokenRefreshed = false;
     this.view.setStatus(status);
-    if (status === "reconnected") this.resume();
+    if (status === "reconnected") {
+      if (this.state) this.resume();
+      else if (this.selection?.conversation) {
+        // A selection that failed (e.g. TEMPORARILY_UNAVAILABLE) and was waiting to retry: retry now, on the new connection.
+        clearTimeout(this.retryTimer);
+        this.select(this.selection);
+      }
+    }
     if (status === "refused" || status === "closed") {
       this.view.showError(error);
       this.bridge.send("error", error);
@@ -140,9 +153,7 @@ export class ChatController {
       return {};
     } catch (error) {
       this.state = null;
-      // Something shared on the server is briefly out of reach: try the same selection again soon.
-      if (error.code === "TEMPORARILY_UNAVAILABLE") this.retryLater({ ...error, retryAfter: UNAVAILABLE_RETRY_S }, () => this.select(selection));
-      else this.view.showError(error);
+      this.showOrRetry(error, () => this.select(selection));
       return { error: { code: error.code, message: error.message } };
     }
   }
@@ -194,47 +205,17 @@ export class ChatController {
     const state = this.state;
     if (!state) return;
     try {
-      const joined = await this.whileJoining(state.id, () => this.catchUp(state));
+      const join = { asGuest: !!this.selection?.asGuest, view: this.view.kind };
+      const joined = await this.whileJoining(state.id, () => catchUp((event, data) => this.request(event, data), state, join));
       if (joined.resync) this.state = new ConversationState(joined);
-      else {
-        state.conversation = joined.conversation;
-        state.members = new Map(joined.participants.map((p) => [p.id, p]));
-        state.me = joined.me;
-        state.unread = joined.me.unreadMessageCount || 0;
-        state.addUsers(joined.users);
-        state.merge([...joined.missed, ...joined.messages]);
-        if (!joined.complete) state.dropBefore(joined.messages[0]?.id); // too much was missed: start again there
-      }
+      else state.refresh(joined);
       this.replayHeld();
       this.render();
       this.markRead();
       this.flush();
     } catch (error) {
-      if (error.code === "TEMPORARILY_UNAVAILABLE") this.retryLater({ ...error, retryAfter: UNAVAILABLE_RETRY_S }, () => this.resume());
-      else this.view.showError(error);
+      this.showOrRetry(error, () => this.resume());
     }
-  }
-
-  /** Join again after the newest message held, then page through what was missed until it meets the latest page. */
-  async catchUp(state) {
-    const conversationId = state.id;
-    const joined = await this.request("conversation:join", {
-      conversationId,
-      afterMessageId: state.lastMessageId || undefined,
-      asGuest: !!this.selection?.asGuest,
-      view: this.view.kind,
-    });
-    if (joined.resync || !state.lastMessageId) return { ...joined, missed: joined.missed || [], complete: true };
-    const missed = [...joined.missed];
-    const latest = new Set(joined.messages.map((m) => m.id));
-    let complete = joined.missedComplete || missed.some((m) => latest.has(m.id));
-    for (let pages = 0; !complete && missed.length && pages < MAX_CATCH_UP_PAGES; pages++) {
-      const page = await this.request("messages:list", { conversationId, afterMessageId: missed[missed.length - 1].id, limit: 100 });
-      missed.push(...page.messages);
-      state.addUsers(page.users);
-      complete = !page.hasNewer || page.messages.some((m) => latest.has(m.id));
-    }
-    return { ...joined, missed, complete };
   }
 
   request(event, data) {

@@ -34,6 +34,17 @@ export class ConversationState {
     return this.conversation.id;
   }
 
+  /** A rejoin's answer (with what was caught up): the conversation as it is now, the missed messages merged. */
+  refresh(joined) {
+    this.conversation = joined.conversation;
+    this.members = new Map(joined.participants.map((p) => [p.id, p]));
+    this.me = joined.me;
+    this.unread = joined.me.unreadMessageCount || 0;
+    this.addUsers(joined.users);
+    this.merge([...joined.missed, ...joined.messages]);
+    if (!joined.complete) this.dropBefore(joined.messages[0]?.id); // too much was missed: start again there
+  }
+
   get lastMessageId() {
     return this.messages.length ? this.messages[this.messages.length - 1].id : null;
   }
