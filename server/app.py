@@ -27,7 +27,9 @@ from server.realtime.handlers import RealtimeHandlers
 from server.realtime.server import create_sio
 from server.realtime.writer import settle
 from server.serving import UVICORN_OPTIONS
-from server.web import dashboard, demo, embed, rest
+from server.notify.inbound import InboundMail
+from server.notify.worker import Notifier
+from server.web import dashboard, demo, embed, rest, unsubscribe
 from server.web.headers import SecurityHeaders
 from server.web.paths import StrictPaths
 from server.web.responses import EXCEPTION_HANDLERS, JSON
@@ -43,6 +45,7 @@ class ParleyApp(socketio.ASGIApp):
     chat: ChatContext
     realtime: RealtimeHandlers
     cluster: Cluster | None
+    notifier: Notifier
 
 
 async def health(request: Request) -> Response:
@@ -82,7 +85,10 @@ def create_app(settings: Settings) -> ParleyApp:
     database = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     cluster = Cluster.create(settings.redis_url, settings.node_lease_seconds) if settings.redis_url else None
     shared = {"events": cluster.bus, "guests": cluster.guests, "presence": cluster.presence} if cluster else {}
-    chat = ChatContext(database, limits=RateLimiter(settings.redis_url), **shared)
+    channels = ("email", "sms") if settings.sms_webhook_url else ("email",)
+    chat = ChatContext(database, limits=RateLimiter(settings.redis_url), notification_channels=channels, **shared)
+    notifier = Notifier(chat, settings)
+    inbound = InboundMail(chat, *settings.inbound_smtp, settings.mail_domain) if settings.inbound_smtp else None
     sio = create_sio(engine_options(settings))
     realtime = RealtimeHandlers(sio, chat)
     realtime_check = _internals.check(UVICORN_OPTIONS["ws"])
@@ -98,6 +104,9 @@ def create_app(settings: Settings) -> ParleyApp:
             await admin.set_password(chat, settings.admin_password)
         if cluster is not None:
             await cluster.start()
+        await notifier.start()
+        if inbound is not None:
+            await inbound.start()
         try:
             yield
         finally:
@@ -107,13 +116,16 @@ def create_app(settings: Settings) -> ParleyApp:
             still_running = await settle(timeout=10)
             if still_running:
                 log.warning("%d event handlers still running at shutdown", still_running)
+            if inbound is not None:
+                await inbound.stop()
+            await notifier.stop()
             if cluster is not None:
                 await cluster.stop()
             await chat.limits.close()
             database.close()
 
     web = Starlette(
-        routes=[Route("/health", health), Route("/healthz", health), Route("/readyz", readiness), *rest.routes, *embed.routes(), *demo.routes(), *dashboard.routes,
+        routes=[Route("/health", health), Route("/healthz", health), Route("/readyz", readiness), *rest.routes, *embed.routes(), *demo.routes(), *dashboard.routes, *unsubscribe.routes,
                 Mount("/dashboard-assets", StaticFiles(directory=DASHBOARD_ASSETS))],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
@@ -127,5 +139,5 @@ def create_app(settings: Settings) -> ParleyApp:
     web.state.cluster = cluster
     web.state.stopping = False
     app = ParleyApp(sio, other_asgi_app=SecurityHeaders(StrictPaths(embed.PublicAssets(web))))
-    app.settings, app.chat, app.realtime, app.cluster = settings, chat, realtime, cluster
+    app.settings, app.chat, app.realtime, app.cluster, app.notifier = settings, chat, realtime, cluster, notifier
     return app

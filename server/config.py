@@ -10,6 +10,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 
+from server.notify.targets import SmtpTarget, TargetError, parse_http_url, parse_listen_address, parse_smtp_url
 from server.proxies import Network, parse_networks
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -38,6 +39,12 @@ class Settings:
     ws_backlog_bytes: int = 256 * 1024
     ws_backlog_total_bytes: int = 256 * 1024 * 1024
     node_lease_seconds: int = 15  # with Redis: a dead process's guest slots and presence lapse this long after it
+    smtp: SmtpTarget | None = None  # None: emails go to the development mailbox (the dashboard shows them)
+    email_from: str | None = None  # the From address; default notifications@<reply domain>
+    inbound_smtp: tuple[str, int] | None = None  # where replies by email are received; None: not at all
+    reply_domain: str | None = None  # the domain of reply addresses; default the public URL's host
+    sms_webhook_url: str | None = None
+    notification_retry_seconds: float = 30.0  # the first retry after a failed delivery; doubling after
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -60,15 +67,40 @@ class Settings:
             ws_backlog_bytes=_positive(env, "PARLEY_WS_BACKLOG_BYTES", defaults.ws_backlog_bytes),
             ws_backlog_total_bytes=_positive(env, "PARLEY_WS_BACKLOG_TOTAL_BYTES", defaults.ws_backlog_total_bytes),
             node_lease_seconds=_integer(env, "PARLEY_NODE_LEASE_SECONDS", defaults.node_lease_seconds, 1, 300),
+            **_notification_settings(env),
         )
 
     def replace(self, **changes: object) -> Settings:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     @property
+    def mail_domain(self) -> str:
+        """The domain reply addresses (and the default From) are on."""
+        if self.reply_domain:
+            return self.reply_domain
+        host = self.base_url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+        return "localhost" if host in ("127.0.0.1", "0.0.0.0", "[::1]", "") else host
+
+    @property
     def base_url(self) -> str:
         """The URL people reach this server at (for printed links and the embed snippet)."""
         return self.public_url or f"http://{self.host}:{self.port}"
+
+
+def _notification_settings(env: Mapping[str, str]) -> dict[str, object]:
+    try:
+        smtp, inbound, sms = env.get("PARLEY_SMTP_URL"), env.get("PARLEY_INBOUND_SMTP"), env.get("PARLEY_SMS_WEBHOOK_URL")
+        retry = _integer(env, "PARLEY_NOTIFICATION_RETRY_SECONDS", 30, 1, 3600)
+        return {
+            "smtp": parse_smtp_url(smtp) if smtp else None,
+            "email_from": env.get("PARLEY_EMAIL_FROM") or None,
+            "inbound_smtp": parse_listen_address("PARLEY_INBOUND_SMTP", inbound) if inbound else None,
+            "reply_domain": (env.get("PARLEY_REPLY_DOMAIN") or "").strip().lower() or None,
+            "sms_webhook_url": parse_http_url("PARLEY_SMS_WEBHOOK_URL", sms) if sms else None,
+            "notification_retry_seconds": float(retry),
+        }
+    except TargetError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _admin_password(raw: str | None) -> str | None:

@@ -53,14 +53,18 @@ async def verify_password(ctx: ChatContext, password: str) -> bool:
 
 
 async def cookie_secret(ctx: ChatContext) -> str:
-    """Created once per installation, so sessions survive restarts and every process agrees."""
-    return await ctx.db.write(_cookie_secret)
+    return await installation_secret(ctx, COOKIE_SECRET)
 
 
-def _cookie_secret() -> str:
-    row = Setting.get_or_none(Setting.key == COOKIE_SECRET)
+async def installation_secret(ctx: ChatContext, key: str) -> str:
+    """Created once per installation, so what it signs survives restarts and every process agrees."""
+    return await ctx.db.write(_installation_secret, key)
+
+
+def _installation_secret(key: str) -> str:
+    row = Setting.get_or_none(Setting.key == key)
     if row is None:
-        row = Setting.create(key=COOKIE_SECRET, value=secrets.token_urlsafe(48))
+        row = Setting.create(key=key, value=secrets.token_urlsafe(48))
     return row.value
 
 

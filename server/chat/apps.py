@@ -5,10 +5,12 @@ from __future__ import annotations
 import hmac
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from server.chat import ids, lookup, ratelimits, serialize
 from server.chat.context import ChatContext
 from server.chat.errors import Conflict, InvalidInput, Unauthorized
+from server.chat.notify_rules import MAX_DELAY_SECONDS
 from server.db.models import App
 
 BOOLEAN_SETTINGS = {
@@ -19,7 +21,7 @@ BOOLEAN_SETTINGS = {
 }
 INTEGER_SETTINGS = {"participantLimit": "participant_limit", "guestLimit": "guest_limit"}
 MAX_LIMIT = 1_000_000
-SETTING_KEYS = (*BOOLEAN_SETTINGS, *INTEGER_SETTINGS, "allowedOrigins", *ratelimits.RULES)
+SETTING_KEYS = (*BOOLEAN_SETTINGS, *INTEGER_SETTINGS, "notificationDelay", "notificationLink", "allowedOrigins", *ratelimits.RULES)
 
 
 def parse_settings(pairs: dict[str, str]) -> dict[str, Any]:
@@ -52,6 +54,10 @@ def parse_setting(key: str, raw: str) -> tuple[str, Any]:
         return INTEGER_SETTINGS[key], number
     if key == "allowedOrigins":
         return "allowed_origins", ",".join(_parse_origins(raw))
+    if key == "notificationDelay":
+        return "notification_delay", _parse_delay(raw)
+    if key == "notificationLink":
+        return "notification_link", _parse_link(raw)
     raise InvalidInput(f"unknown setting {key!r}; settings are: {', '.join(SETTING_KEYS)}")
 
 
@@ -61,6 +67,26 @@ def _parse_origins(raw: str) -> list[str]:
         if not origin.startswith(("http://", "https://")) or "/" in origin.split("://", 1)[1]:
             raise InvalidInput(f"allowedOrigins: {origin!r} is not an origin like https://example.com")
     return origins
+
+
+def _parse_delay(raw: str) -> int:
+    try:
+        seconds = int(raw)
+    except ValueError:
+        raise InvalidInput(f"notificationDelay must be a whole number of seconds, got {raw!r}") from None
+    if not 0 <= seconds <= MAX_DELAY_SECONDS:
+        raise InvalidInput(f"notificationDelay must be between 0 and {MAX_DELAY_SECONDS} seconds, got {seconds}")
+    return seconds
+
+
+def _parse_link(raw: str) -> str | None:
+    link = raw.strip()
+    if not link:
+        return None
+    parts = urlsplit(link.replace("{conversationId}", "x"))
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(link) > 2000:
+        raise InvalidInput(f"notificationLink must be an http:// or https:// URL, got {raw[:200]!r}")
+    return link
 
 
 APP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -124,7 +150,8 @@ def _rotate_secret(app_id: str) -> tuple[dict[str, Any], list]:
 def parse_form_settings(form: dict[str, str]) -> dict[str, Any]:
     """The dashboard's Settings form: unticked checkboxes are absent, so every boolean is set."""
     pairs = {key: "true" if form.get(key) == "on" else "false" for key in BOOLEAN_SETTINGS}
-    pairs.update({key: form.get(key, "") for key in (*INTEGER_SETTINGS, "allowedOrigins", *ratelimits.RULES)})
+    fields = (*INTEGER_SETTINGS, "notificationDelay", "notificationLink", "allowedOrigins", *ratelimits.RULES)
+    pairs.update({key: form.get(key, "") for key in fields})
     return parse_settings(pairs)
 
 

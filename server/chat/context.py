@@ -35,6 +35,7 @@ class ChatContext:
     limits: RateLimiter = dataclasses.field(default_factory=RateLimiter)
     snapshots: JoinSnapshots = dataclasses.field(default_factory=JoinSnapshots)
     typing: TypingCoalescer = dataclasses.field(default_factory=TypingCoalescer)
+    notification_channels: tuple[str, ...] = ("email",)  # "sms" too with an SMS gateway configured
     _apps: dict[str, tuple[float, App]] = dataclasses.field(default_factory=dict)
     # A test seam: awaited with the conversation id after a join has read what it answers and before
     # it answers, to hold a join exactly there (tests of the join race). None in production.

@@ -35,6 +35,7 @@ class Connection:
     session: Session
     joined: dict[str, str] = dataclasses.field(default_factory=dict)  # conversation id -> role
     open: bool = True
+    viewing: str | None = None  # the joined conversation it shows in a visible, focused UI
 
 
 async def _no_room(sid: str, app_id: str, conversation_id: str) -> None:
@@ -81,8 +82,21 @@ class LiveConnections:
         connection.joined[conversation_id] = role
         self._by_conversation[(connection.session.app_id, conversation_id)].add(connection.sid)
 
+    def view(self, connection: Connection, conversation_id: str | None) -> None:
+        """What the connection shows in a visible, focused UI now (None: nothing; a joined conversation)."""
+        session = connection.session
+        if connection.viewing == conversation_id:
+            return
+        if connection.viewing is not None:
+            self.presence.viewing(session.app_id, connection.viewing, session.user_id, False)
+        connection.viewing = conversation_id
+        if conversation_id is not None:
+            self.presence.viewing(session.app_id, conversation_id, session.user_id, True)
+
     async def leave(self, connection: Connection, conversation_id: str) -> None:
         session = connection.session
+        if connection.viewing == conversation_id:
+            self.view(connection, None)
         role = connection.joined.pop(conversation_id, None)
         _discard(self._by_conversation, (session.app_id, conversation_id), connection.sid)
         if role == GUEST:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.chat import access, events, ids, lookup, serialize
+from server.chat import access, events, ids, lookup, notify_rules, serialize
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.events import Event
@@ -18,7 +18,8 @@ from server.db.models import App, Conversation, Message, Participant, User
 async def post_messages(ctx: ChatContext, app: App, conversation_id: str, data: Any) -> list[dict[str, Any]]:
     """REST `POST /conversations/{id}/messages`: up to 10 messages, all stored or none."""
     batch = parse_message_batch(data)
-    return await ctx.write(_send, app, conversation_id, batch, "rest")
+    audience = await notify_rules.audience(ctx, app.app_id, conversation_id, batch)
+    return await ctx.write(send_batch, app, conversation_id, batch, "rest", False, audience)
 
 
 async def send_message(
@@ -30,11 +31,19 @@ async def send_message(
     await ctx.limits.hit("messagesPerConnection", app.rate_limits, app.app_id, member)
     await ctx.limits.hit("messagesPerUser", app.rate_limits, app.app_id, session.user_id)
     is_guest = await ctx.guests.is_admitted(conversation_key(app.app_id, conversation_id), member)
-    [stored] = await ctx.write(_send, app, conversation_id, [message], "web", is_guest)
+    audience = await notify_rules.audience(ctx, app.app_id, conversation_id, [message])
+    [stored] = await ctx.write(send_batch, app, conversation_id, [message], "web", is_guest, audience)
     return stored
 
 
-def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: str, is_guest: bool = False):
+def send_batch(
+    app: App,
+    conversation_id: str,
+    batch: list[dict[str, Any]],
+    origin: str,
+    is_guest: bool = False,
+    audience: notify_rules.Audience = notify_rules.Audience(channels=()),
+):
     conversation = lookup.find_conversation(app, conversation_id)
     queries.lock_conversation(conversation.id)  # seq in commit order; idempotency checks see concurrent sends
     stored: list[Message] = []
@@ -47,6 +56,8 @@ def _send(app: App, conversation_id: str, batch: list[dict[str, Any]], origin: s
             continue
         seq, created_at = _store_one(conversation, sender, item, origin)
         new[seq] = (sender, item["idempotency_key"])
+        if sender is not None and audience.channels:  # UserMessages only: system messages have no sender
+            notify_rules.gather(app, conversation, seq, sender, item["text"], audience)
         stored.append(queries.MESSAGE_BY_SEQ.first(seq=seq))
     if new:
         _record_activity(conversation, created_at)

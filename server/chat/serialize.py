@@ -44,6 +44,8 @@ def app_json(app: App, with_secret: bool = False) -> dict[str, Any]:
         "allowedOrigins": [o for o in app.allowed_origins.split(",") if o],
         "looseVerifiedSync": bool(app.loose_verified_sync),
         "rateLimits": ratelimits.effective(app.rate_limits),
+        "notificationDelay": app.notification_delay,
+        "notificationLink": app.notification_link,
         "createdAt": app.created_at,
     }
     if with_secret:

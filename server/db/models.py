@@ -40,6 +40,8 @@ class App(BaseModel):
     created_at = BigIntegerField()
     rate_limits = TextField(default="{}")  # JSON {rule: rate} overriding chat.ratelimits.RULES' defaults
     loose_verified_sync = BooleanField(default=False)  # verified sessions may sync anyone and anything
+    notification_delay = IntegerField(default=60)  # seconds of quiet before missed messages are sent
+    notification_link = TextField(null=True)  # where notifications link back to; {conversationId} is replaced
 
 
 class User(BaseModel):
@@ -116,6 +118,39 @@ class Message(BaseModel):
         )
 
 
+class Notification(BaseModel):
+    """The outbox: one recipient's missed messages of one conversation, for one channel.
+
+    `pending` rows gather messages until `due_at` (the quiet period); a process claims a due row
+    (`sending`, `due_at` then being when its claim lapses), delivers it and marks it `sent`,
+    `skipped` (nothing left unread) or `failed`; a failed attempt goes back to `pending` with a
+    later `due_at` (backoff). Sent rows stay, as the dashboard's history and the reply tokens' record.
+    """
+
+    id = BigAutoField()
+    app = ForeignKeyField(App, on_delete="CASCADE", index=False)
+    conversation = ForeignKeyField(Conversation, on_delete="CASCADE", index=False)
+    user = ForeignKeyField(User, on_delete="CASCADE", index=False)
+    channel = CharField(max_length=16)  # "email" | "sms"
+    status = CharField(max_length=16, default="pending")
+    seqs = TextField(default="[]")  # JSON list of Message.seq gathered (the newest, at most chat.notifications.KEEP)
+    gathered = IntegerField(default=0)  # messages gathered in all, also those no longer in `seqs`
+    due_at = BigIntegerField()
+    attempts = IntegerField(default=0)
+    detail = TextField(default="")  # what happened: to whom, or why not
+    content = TextField(null=True)  # JSON of what was sent (subject, text, html), for the dashboard
+    created_at = BigIntegerField()
+    sent_at = BigIntegerField(null=True)
+    replied_at = BigIntegerField(null=True)  # its reply address has been used
+
+    class Meta:
+        indexes = (
+            (("status", "due_at"), False),
+            (("conversation", "user", "channel", "status"), False),
+            (("app", "created_at"), False),
+        )
+
+
 class Setting(BaseModel):
     """Server-wide values: the admin password hash, the dashboard cookie secret."""
 
@@ -123,4 +158,4 @@ class Setting(BaseModel):
     value = TextField()
 
 
-MODELS = (App, User, Conversation, Participant, Message, Setting)
+MODELS = (App, User, Conversation, Participant, Message, Notification, Setting)

@@ -13,11 +13,11 @@ from typing import Any
 
 import socketio
 
-from server.chat import access, events, feed, history, joining, messages, sessions, sync
+from server.chat import access, events, feed, history, joining, messages, notify_rules, sessions, sync
 from server.chat.context import ChatContext
-from server.chat.errors import ChatError
+from server.chat.errors import ChatError, InvalidInput
 from server.chat.events import Event
-from server.chat.live import Connection
+from server.chat.live import PARTICIPANT, Connection
 from server.chat.validation import parse_id, require_object
 from server.realtime.rooms import conversation_room, user_room
 
@@ -32,6 +32,7 @@ CLIENT_EVENTS = (
     "message:send",
     "typing",
     "conversation:read",
+    "conversation:view",
     "feed:list",
     "unreads:list",
 )
@@ -165,6 +166,8 @@ class RealtimeHandlers:
         if self.chat.typing.should_forward(key, payload["isTyping"]):
             typing = Event(events.TYPING, session.app_id, payload["conversationId"], payload, session.user_id, skip=sid)
             await self.chat.events.publish([typing])
+            if payload["isTyping"]:  # the conversation is not quiet: notifications of it wait
+                await notify_rules.typing_started(self.chat, session.app_id, payload["conversationId"])
         return {}
 
     async def on_conversation_read(self, connection: Connection, sid: str, data: Any) -> Any:
@@ -173,6 +176,17 @@ class RealtimeHandlers:
         message_id = parse_id(data.get("messageId"), "messageId")
         session = connection.session
         return await messages.mark_read(self.chat, session.app, conversation_id, session.user, message_id, sid)
+
+    async def on_conversation_view(self, connection: Connection, sid: str, data: Any) -> Any:
+        """Which conversation this connection shows in a visible, focused UI (null: none): its viewers
+        are not notified of its messages. Guests are never notified, so only participants count."""
+        raw = require_object(data, "view").get("conversationId")
+        conversation_id = None if raw is None else parse_id(raw, "conversationId")
+        role = connection.joined.get(conversation_id) if conversation_id is not None else None
+        if conversation_id is not None and role is None:
+            raise InvalidInput(f"join conversation {conversation_id!r} before viewing it", code="NOT_JOINED")
+        self.live.view(connection, conversation_id if role == PARTICIPANT else None)
+        return {"viewing": conversation_id if role == PARTICIPANT else None}
 
     async def on_feed_list(self, connection: Connection, sid: str, data: Any) -> Any:
         return await feed.feed(self.chat, connection.session, data)

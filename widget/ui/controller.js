@@ -8,6 +8,7 @@ import { catchUp } from "./catchup.js";
 import { Connection } from "./connection.js";
 import { Outbox } from "./outbox.js";
 import { ConversationState } from "./state.js";
+import { ViewingReporter } from "./viewing.js";
 import { visitorText } from "./wording.js";
 
 const SEND_DECISION_TIMEOUT_MS = 5000;
@@ -30,6 +31,7 @@ export class ChatController {
     this.hostActive = true; // the embedding page is visible and focused (told by the SDK)
     this.reportedUnread = -1;
     this.retryTimer = 0;
+    this.viewing = new ViewingReporter(this);
     window.addEventListener("focus", () => this.markRead());
   }
 
@@ -50,6 +52,7 @@ export class ChatController {
 
   /** Move the read marker to the newest message when it is seen (participants only). */
   markRead() {
+    this.viewing.update();
     const state = this.state;
     if (!state || state.isGuest || !this.isSeen() || !state.lastMessageId) return this.reportUnread();
     if (state.unread === 0 && state.lastMarked === state.lastMessageId) return this.reportUnread();
@@ -124,6 +127,7 @@ export class ChatController {
   onStatus(status, error) {
     if (status === "connected" || status === "reconnected") this.tokenRefreshed = false;
     this.view.setStatus(status);
+    if (status === "reconnected") this.viewing.reset();
     if (status === "reconnected") {
       if (this.state) this.resume();
       else if (this.selection?.conversation) {
@@ -162,6 +166,7 @@ export class ChatController {
     if (!this.state) return;
     const conversationId = this.state.id;
     this.state = null;
+    this.viewing.update();
     await this.request("conversation:leave", { conversationId }).catch(() => {});
   }
 

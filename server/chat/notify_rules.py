@@ -1,0 +1,122 @@
+"""Who is told of a message they missed, and how messages gather into one notification.
+
+The rule (TalkJS's documented behaviour): a `UserMessage` notifies each participant, `Read` access
+included, whose `notify` is true (or "MentionsOnly" and the message mentions them by `@name` or
+`@userId`), who did not send it, and who is not viewing the conversation in a visible, focused UI
+(offline, another conversation selected, or the tab hidden or unfocused all count as away).
+System messages notify no one; guests are not participants, so nothing here ever reaches them.
+
+Messages gather per recipient, conversation and channel in one outbox row (db.models.Notification)
+written in the same transaction as the message, due after the app's quiet period; each new message
+or someone typing there pushes it back. chat.outbox delivers due rows; messages read by then are
+left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from server.chat import ids, serialize
+from server.chat.context import ChatContext
+from server.db.models import App, Conversation, Notification, Participant, User
+
+KEEP = 20  # messages kept per notification (the newest); an email names how many more there were
+MAX_DELAY_SECONDS = 900
+EMAIL, SMS = "email", "sms"
+
+
+@dataclasses.dataclass(frozen=True)
+class Audience:
+    """What a send needs to know from outside its transaction: who views the conversation right
+    now (presence, possibly in Redis) and which channels this server delivers on."""
+
+    viewers: frozenset[str] = frozenset()
+    channels: tuple[str, ...] = (EMAIL,)
+
+
+def mentions(text: str, user_id: str, name: str) -> bool:
+    """Whether `text` mentions the user as `@userId` or `@name` (any case), as a whole word."""
+    for handle in {user_id, name}:
+        if handle and re.search(r"(?<![\w@])@" + re.escape(handle) + r"(?!\w)", text, re.IGNORECASE):
+            return True
+    return False
+
+
+def wants(notify: str, mentioned: bool) -> bool:
+    """A participant's `notify` setting, applied to one message."""
+    return notify == "true" or (notify == "MentionsOnly" and mentioned)
+
+
+def gather(app: App, conversation: Conversation, seq: int, sender: User, text: str, audience: Audience) -> None:
+    """A new UserMessage: into each recipient's pending notification (inside the send's transaction)."""
+    now = ids.now_ms()
+    due_at = now + 1000 * min(app.notification_delay, MAX_DELAY_SECONDS)
+    pending = {
+        (row.user_id, row.channel): row
+        for row in Notification.select().where(
+            (Notification.conversation == conversation.id) & (Notification.status == "pending")
+        )
+    }
+    for user in _recipients(conversation, sender, text, audience.viewers):
+        for channel in _channels(user, audience.channels):
+            row = pending.get((user.id, channel))
+            if row is None or not _add(row, seq, due_at):
+                Notification.create(
+                    app=app.id, conversation=conversation.id, user=user.id, channel=channel,
+                    seqs=serialize.dumps([seq]), gathered=1, due_at=due_at, created_at=now,
+                )
+
+
+def _recipients(conversation: Conversation, sender: User, text: str, viewers: frozenset[str]) -> list[User]:
+    rows = (
+        Participant.select(Participant.notify, User)
+        .join(User, on=(Participant.user == User.id))
+        .where((Participant.conversation == conversation.id) & (Participant.notify != "false") & (User.id != sender.id))
+    )
+    return [
+        row.user
+        for row in rows
+        if row.user.user_id not in viewers and wants(row.notify, mentions(text, row.user.user_id, row.user.name))
+    ]
+
+
+def _channels(user: User, enabled: tuple[str, ...]) -> list[str]:
+    has = {EMAIL: bool(serialize.loads(user.email)), SMS: bool(serialize.loads(user.phone))}
+    return [channel for channel in enabled if has.get(channel)]
+
+
+def _add(row: Notification, seq: int, due_at: int) -> bool:
+    """One more message into a pending row; False if it stopped being pending (a process claimed it
+    since it was read; on PostgreSQL the update waits for that claim's commit and then matches nothing)."""
+    seqs = [*serialize.loads(row.seqs, []), seq][-KEEP:]
+    updated = (
+        Notification.update(seqs=serialize.dumps(seqs), gathered=Notification.gathered + 1, due_at=due_at)
+        .where((Notification.id == row.id) & (Notification.status == "pending"))
+        .execute()
+    )
+    return updated == 1
+
+
+def postpone(app: App, conversation_id: str) -> None:
+    """Someone is typing there: pending notifications wait for another quiet period."""
+    due_at = ids.now_ms() + 1000 * min(app.notification_delay, MAX_DELAY_SECONDS)
+    conversation = Conversation.select(Conversation.id).where(
+        (Conversation.app == app.id) & (Conversation.conversation_id == conversation_id)
+    )
+    Notification.update(due_at=due_at).where(
+        (Notification.conversation.in_(conversation)) & (Notification.status == "pending") & (Notification.due_at < due_at)
+    ).execute()
+
+
+async def audience(ctx: ChatContext, app_id: str, conversation_id: str, batch: list[dict]) -> Audience:
+    """Read before a send's transaction: only a batch with a UserMessage asks who is viewing."""
+    if not any(item["type"] == "UserMessage" for item in batch):
+        return Audience(channels=())
+    return Audience(await ctx.presence.viewers(app_id, conversation_id), ctx.notification_channels)
+
+
+async def typing_started(ctx: ChatContext, app_id: str, conversation_id: str) -> None:
+    """A participant started typing (a coalesced start, at most one per typist every few seconds)."""
+    app = await ctx.current_app(app_id)
+    await ctx.db.write(postpone, app, conversation_id)

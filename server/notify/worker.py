@@ -1,0 +1,126 @@
+"""The notifier: every process runs one; it claims due notifications from the outbox and delivers them.
+
+A claim is a transaction (chat.outbox.claim_due), so with several processes each notification is
+delivered by one of them. A delivery that fails in a way that may pass goes back to the outbox for
+a later attempt; one that cannot succeed (no valid address, refused by the server) is `failed`,
+with why, for the dashboard. On shutdown, deliveries under way finish (or their claims are given
+back) so the next process sends them, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from email.utils import formataddr
+from urllib.parse import quote
+
+from server.chat import ids, outbox, replies
+from server.chat.context import ChatContext
+from server.chat.notify_rules import EMAIL
+from server.chat.outbox import Missed
+from server.config import Settings
+from server.notify import compose
+from server.notify.senders import DevMailbox, Delivered, SmsGateway, SmtpMailer, TryLater, valid_address
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.5
+STOP_WAIT_SECONDS = 10
+
+
+class Notifier:
+    def __init__(self, ctx: ChatContext, settings: Settings) -> None:
+        self.ctx = ctx
+        self.settings = settings
+        self.domain = settings.mail_domain
+        self.sender = settings.email_from or f"notifications@{self.domain}"
+        self.mailer = SmtpMailer(settings.smtp, self.sender) if settings.smtp else DevMailbox(self.sender)
+        self.sms = SmsGateway(settings.sms_webhook_url) if settings.sms_webhook_url else None
+        self.signer: replies.Signer | None = None
+        self._task: asyncio.Task | None = None
+        self._delivering: dict[int, asyncio.Task] = {}
+
+    async def start(self) -> None:
+        self.signer = await replies.signer(self.ctx)
+        self._task = asyncio.create_task(self._run(), name="parley-notifier")
+        log.info("notifications: email via %s%s", self.mailer.where, f", SMS via {self.settings.sms_webhook_url}" if self.sms else "")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._delivering:
+            await asyncio.wait(list(self._delivering.values()), timeout=STOP_WAIT_SECONDS)
+        unfinished = list(self._delivering)
+        for task in self._delivering.values():
+            task.cancel()
+        if unfinished:
+            await self.ctx.db.write(outbox.release, unfinished)
+        if self.sms is not None:
+            await self.sms.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                claimed = await self._claim()
+            except Exception:  # the database away for a moment: the outbox is still there later
+                log.exception("claiming due notifications failed")
+                claimed = []
+            for notification_id in claimed:
+                task = asyncio.create_task(self.deliver(notification_id))
+                self._delivering[notification_id] = task
+                task.add_done_callback(lambda _, n=notification_id: self._delivering.pop(n, None))
+            if len(claimed) < outbox.CLAIM_BATCH:
+                await asyncio.sleep(POLL_SECONDS)
+
+    async def _claim(self) -> list[int]:
+        due = await self.ctx.db.read(outbox.next_due)  # a read first: the writer only when something is due
+        if due is None or due > ids.now_ms():
+            return []
+        return await self.ctx.db.write(outbox.claim_due)
+
+    async def deliver(self, notification_id: int) -> str:
+        """One claimed notification, to its end or back to the outbox; returns its status."""
+        missed = await self.ctx.db.read(outbox.load, notification_id)
+        if isinstance(missed, str):
+            await self.ctx.db.write(outbox.finish, notification_id, "skipped", missed)
+            return "skipped"
+        try:
+            delivered, content = await (self._email(missed) if missed.channel == EMAIL else self._sms(missed))
+        except TryLater as error:
+            log.warning("notification %d not delivered yet: %s", notification_id, error)
+            return await self.ctx.db.write(
+                outbox.retry, notification_id, missed.attempts, str(error), self.settings.notification_retry_seconds
+            )
+        except Exception as error:  # a bug must not lose the notification: it is retried (and logged)
+            log.exception("notification %d failed", notification_id)
+            return await self.ctx.db.write(
+                outbox.retry, notification_id, missed.attempts, f"internal error: {error}", self.settings.notification_retry_seconds
+            )
+        status = "sent" if delivered.to else "failed"
+        await self.ctx.db.write(outbox.finish, notification_id, status, delivered.detail, content)
+        return status
+
+    async def _email(self, missed: Missed) -> tuple[Delivered, dict]:
+        assert self.signer is not None
+        valid = [a for a in missed.emails if valid_address(a)]
+        refused = {a: "not a valid email address" for a in missed.emails if a not in valid}
+        for address in refused:
+            log.warning("notification %d: skipping %r, not a valid email address", missed.notification_id, address)
+        reply = self.signer.reply_address(missed.notification_id, self.domain) if self.settings.inbound_smtp and missed.can_reply else None
+        token = self.signer.unsubscribe_token(missed.app_id, missed.conversation_id, missed.user_id)
+        unsubscribe = f"{self.settings.base_url}/notifications/unsubscribe?token={quote(token, safe='')}"
+        letter = compose.letter(missed, unsubscribe, reply, f"<parley-notification-{missed.notification_id}@{self.domain}>")
+        sender = formataddr((missed.app_name, self.sender))
+        delivered = await self.mailer.send({a: letter.to(a, sender) for a in valid}) if valid else Delivered()
+        delivered.refused.update(refused)
+        content = {"subject": letter.subject, "text": letter.text, "html": letter.html, "to": delivered.to,
+                   "via": self.mailer.where, "replyTo": reply}
+        return delivered, content
+
+    async def _sms(self, missed: Missed) -> tuple[Delivered, dict]:
+        if self.sms is None:
+            return Delivered(refused={"*": "no SMS gateway is configured (PARLEY_SMS_WEBHOOK_URL)"}), {}
+        text = compose.sms(missed)
+        delivered = await self.sms.send(missed.phones, text, missed.app_id, missed.conversation_id)
+        return delivered, {"subject": text, "text": text, "to": delivered.to, "via": "SMS gateway"}
+

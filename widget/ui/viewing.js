@@ -1,0 +1,38 @@
+// @ts-check
+/**
+ * Tells the server which conversation this frame shows in a visible, focused UI (or none): its
+ * viewers are not notified of its messages by email or SMS. Sent only when it changes, and again
+ * after a reconnect (a new connection starts viewing nothing). Guests are never notified: a guest
+ * frame says nothing.
+ */
+
+export class ViewingReporter {
+  /** @param {{state: any, isSeen: () => boolean, connection: any}} controller */
+  constructor(controller) {
+    this.controller = controller;
+    /** @type {string | null} */ this.sent = null;
+    const later = () => setTimeout(() => this.update(), 0); // document.hasFocus() settles after the event
+    window.addEventListener("blur", later);
+    window.addEventListener("focus", later);
+    document.addEventListener("visibilitychange", later);
+  }
+
+  /** The conversation viewed now, as the server should know it. */
+  current() {
+    const { state } = this.controller;
+    return state && !state.isGuest && this.controller.isSeen() ? state.id : null;
+  }
+
+  update() {
+    const connection = this.controller.connection;
+    const viewing = this.current();
+    if (viewing === this.sent || !connection?.connected) return;
+    this.sent = viewing;
+    connection.emit("conversation:view", { conversationId: viewing });
+  }
+
+  /** A new connection views nothing until told. */
+  reset() {
+    this.sent = null;
+  }
+}
