@@ -104,6 +104,10 @@ export class Popup extends UIBox {
     this.setOpen(true);
   }
 
+  showsConversation(id) {
+    return this.isOpen && super.showsConversation(id);
+  }
+
   hide() {
     this.setOpen(false);
   }

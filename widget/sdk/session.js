@@ -3,6 +3,7 @@
 
 import { Chatbox } from "./chatbox.js";
 import { ConversationBuilder } from "./conversation.js";
+import { DesktopNotifications } from "./desktop.js";
 import { callHandlers, fail } from "./errors.js";
 import { Inbox } from "./inbox.js";
 import { sdkMessage } from "./message.js";
@@ -38,7 +39,9 @@ export class Session {
     /** @type {Set<Function>} */ this.messageHandlers = new Set();
     /** @type {SessionRealtime | null} */ this.connection = null;
     this.unreads = new Unreads(this);
+    this.desktop = new DesktopNotifications(this);
     this.appCheck = this.fetchApp();
+    if (this.desktop.isActive()) this.realtime(); // enabled before (a reload): notify again at once
   }
 
   /** Checked once, as soon as the session exists: an unknown appId is reported at once. */
@@ -164,6 +167,30 @@ export class Session {
 
   dispatchMessage({ message, sender }) {
     callHandlers(this.messageHandlers, sdkMessage(message, sender, this.me.id), "an onMessage");
+    this.desktop.consider({ message, sender });
+  }
+
+  /** Turn desktop notifications on (asking the browser's permission) or off; remembered per app and user. */
+  async setDesktopNotificationEnabled(enabled, options = {}) {
+    this.requireAlive();
+    return this.desktop.setEnabled(enabled, options);
+  }
+
+  /** Whether notifications are on and the browser allows them. */
+  async isDesktopNotificationEnabled() {
+    return this.desktop.isActive();
+  }
+
+  onDesktopNotificationClicked(handler) {
+    return this.desktop.on("clicked", handler, "onDesktopNotificationClicked");
+  }
+
+  onBrowserPermissionNeeded(handler) {
+    return this.desktop.on("needed", handler, "onBrowserPermissionNeeded");
+  }
+
+  onBrowserPermissionDenied(handler) {
+    return this.desktop.on("denied", handler, "onBrowserPermissionDenied");
   }
 
   /** The session's own connection, opened on first need. */

@@ -49,6 +49,11 @@ export class UIBox {
     return { conversation: { conversationId: id }, sync: false, asGuest: !!options.asGuest };
   }
 
+  /** Whether this UI is in the page showing that conversation (desktop notifications skip it then). */
+  showsConversation(id) {
+    return !!this.iframe && !!this.currentConversation && this.currentConversation.id === id;
+  }
+
   /** Render into an element; resolves once the UI has connected and shown its conversation. */
   async mount(element) {
     this.requireAlive();
