@@ -63,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve(settings, args.host, args.port)
         if args.command == "cluster":
             return cluster(settings, args)
+        args.settings = settings
         return run_with_chat(settings, lambda chat: COMMANDS[_name(args)](chat, args))
     except (ChatError, SettingsError, DatabaseURLError, ClusterError) as error:
         message = error.message if isinstance(error, ChatError) else str(error)
@@ -118,6 +119,8 @@ async def demo(chat: ChatContext, args: argparse.Namespace) -> int:
     existing = {a["appId"] for a in await apps.list_apps(chat)}
     if DEMO_APP_ID not in existing:
         await apps.create_app(chat, "Parley demo", DEMO_APP_ID)
+        # notification emails (the development mailbox without SMTP) link back to the demo page
+        await apps.update_settings(chat, DEMO_APP_ID, {"notification_link": f"{args.settings.base_url}/demo"})
     app = await apps.get_app(chat, DEMO_APP_ID)
     for user in DEMO_USERS:
         await users.put_user(chat, app, user["id"], user)

@@ -40,8 +40,10 @@ def test_app_set_every_setting(db_env, capsys):
         capsys, "app", "set", "shop", "disallowUserSync=true", "disallowConversationSync=TRUE",
         "identityVerification=true", "participantLimit=5", "guestLimit=20",
         "allowedOrigins=https://shop.example.com,http://127.0.0.1:3000",
+        "notificationDelay=900", "notificationLink=https://shop.example.com/chat/{conversationId}",
     )
     app = json.loads(out)
+    assert (app["notificationDelay"], app["notificationLink"]) == (900, "https://shop.example.com/chat/{conversationId}")
     assert code == 0 and app["disallowUserSync"] and app["disallowConversationSync"] and app["identityVerification"]
     assert (app["participantLimit"], app["guestLimit"]) == (5, 20)
     assert app["allowedOrigins"] == ["https://shop.example.com", "http://127.0.0.1:3000"]
@@ -55,6 +57,9 @@ def test_app_set_every_setting(db_env, capsys):
         ("guestLimit=-1", "guestLimit must be between"),
         ("disallowUserSync=maybe", "disallowUserSync must be true or false"),
         ("allowedOrigins=example.com", "is not an origin"),
+        ("notificationDelay=901", "notificationDelay must be between 0 and 900 seconds"),
+        ("notificationDelay=soon", "notificationDelay must be a whole number of seconds"),
+        ("notificationLink=javascript:alert(1)", "notificationLink must be an http:// or https:// URL"),
         ("participantLimit", "expected key=value"),
     ],
 )

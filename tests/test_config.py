@@ -55,3 +55,29 @@ def test_every_variable_is_documented_in_the_readme():
     readme = (root / "README.md").read_text()
     variables = set(re.findall(r'"(PARLEY_[A-Z_]+)"', source))
     assert variables and not {v for v in variables if v not in readme}
+
+
+def test_every_variable_the_server_reads_is_in_the_readme():
+    """The README's configuration table and config.py name the same PARLEY_* variables."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    read = set(re.findall(r'"(PARLEY_[A-Z_]+)"', (root / "server" / "config.py").read_text()))
+    table = set(re.findall(r"^\| `(PARLEY_[A-Z_]+)` \|", (root / "README.md").read_text(), re.MULTILINE))
+    assert read == table, f"undocumented: {sorted(read - table)}, stale: {sorted(table - read)}"
+
+
+def test_malformed_notification_settings_name_the_variable():
+    for name, value in (("PARLEY_SMTP_URL", "smtp://"), ("PARLEY_SMTP_URL", "http://mail.example.com"),
+                        ("PARLEY_INBOUND_SMTP", "2525"), ("PARLEY_SMS_WEBHOOK_URL", "gateway.example.com/sms"),
+                        ("PARLEY_NOTIFICATION_RETRY_SECONDS", "0")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({name: value})
+
+
+def test_smtp_urls():
+    from server.notify.targets import parse_smtp_url
+
+    plain = parse_smtp_url("smtp://mailer%40shop:p%3Ass@mail.example.com")
+    assert (plain.host, plain.port, plain.use_tls, plain.username, plain.password) == ("mail.example.com", 587, False, "mailer@shop", "p:ss")
+    tls = parse_smtp_url("smtps://mail.example.com?verify=false")
+    assert (tls.port, tls.use_tls, tls.verify_certificates) == (465, True, False)
+    assert "p:ss" not in repr(plain)
