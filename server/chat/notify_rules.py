@@ -7,9 +7,9 @@ included, whose `notify` is true (or "MentionsOnly" and the message mentions the
 System messages notify no one; guests are not participants, so nothing here ever reaches them.
 
 Messages gather per recipient, conversation and channel in one outbox row (db.models.Notification)
-written in the same transaction as the message, due after the app's quiet period; each new message
-or someone typing there pushes it back. chat.outbox delivers due rows; messages read by then are
-left out.
+written in the same transaction as the message: the range of messages since the first that notified
+them, due after the app's quiet period; each new message or someone typing there pushes it back.
+chat.outbox delivers due rows: what of the range is still unread and was meant for them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from server.chat import ids, serialize
 from server.chat.context import ChatContext
 from server.db.models import App, Conversation, Notification, Participant, User
 
-KEEP = 20  # messages kept per notification (the newest); an email names how many more there were
+KEEP = 20  # messages listed per notification (the newest); an email says how many earlier ones it leaves out
 MAX_DELAY_SECONDS = 900
 EMAIL, SMS = "email", "sms"
 
@@ -49,23 +49,35 @@ def wants(notify: str, mentioned: bool) -> bool:
 
 
 def gather(app: App, conversation: Conversation, seq: int, sender: User, text: str, audience: Audience) -> None:
-    """A new UserMessage: into each recipient's pending notification (inside the send's transaction)."""
-    now = ids.now_ms()
-    due_at = now + 1000 * min(app.notification_delay, MAX_DELAY_SECONDS)
-    pending = {
-        (row.user_id, row.channel): row
-        for row in Notification.select().where(
-            (Notification.conversation == conversation.id) & (Notification.status == "pending")
+    """A new UserMessage, inside the send's transaction: every pending notification of the conversation
+    waits another quiet period; the message's recipients have it added to theirs (or get a new one).
+    A constant number of statements, however many participants."""
+    due_at = ids.now_ms() + 1000 * min(app.notification_delay, MAX_DELAY_SECONDS)
+    wanted = {(user.id, channel) for user in _recipients(conversation, sender, text, audience.viewers)
+              for channel in _channels(user, audience.channels)}
+    pending = Notification.select(Notification.id, Notification.user, Notification.channel).where(
+        (Notification.conversation == conversation.id) & (Notification.status == "pending")
+    )
+    rows = {(row.user_id, row.channel): row.id for row in pending}
+    if rows:
+        Notification.update(due_at=due_at).where(Notification.id.in_(list(rows.values()))).execute()
+    extend = [rows[key] for key in wanted if key in rows]
+    if extend:
+        extended = (
+            Notification.update(last_seq=seq, gathered=Notification.gathered + 1)
+            .where(Notification.id.in_(extend) & (Notification.status == "pending"))
+            .execute()
         )
-    }
-    for user in _recipients(conversation, sender, text, audience.viewers):
-        for channel in _channels(user, audience.channels):
-            row = pending.get((user.id, channel))
-            if row is None or not _add(row, seq, due_at):
-                Notification.create(
-                    app=app.id, conversation=conversation.id, user=user.id, channel=channel,
-                    seqs=serialize.dumps([seq]), gathered=1, due_at=due_at, created_at=now,
-                )
+        if extended != len(extend):  # some were claimed since they were read (PostgreSQL, another process)
+            still = {r.id for r in Notification.select(Notification.id).where(Notification.id.in_(extend) & (Notification.status == "pending"))}
+            rows = {key: row_id for key, row_id in rows.items() if row_id in still}
+    new = [key for key in wanted if key not in rows]
+    if new:
+        now = ids.now_ms()
+        Notification.insert_many(
+            [{"app": app.id, "conversation": conversation.id, "user": user_pk, "channel": channel, "first_seq": seq,
+              "last_seq": seq, "due_at": due_at, "created_at": now} for user_pk, channel in sorted(new)]
+        ).execute()
 
 
 def _recipients(conversation: Conversation, sender: User, text: str, viewers: frozenset[str]) -> list[User]:
@@ -84,18 +96,6 @@ def _recipients(conversation: Conversation, sender: User, text: str, viewers: fr
 def _channels(user: User, enabled: tuple[str, ...]) -> list[str]:
     has = {EMAIL: bool(serialize.loads(user.email)), SMS: bool(serialize.loads(user.phone))}
     return [channel for channel in enabled if has.get(channel)]
-
-
-def _add(row: Notification, seq: int, due_at: int) -> bool:
-    """One more message into a pending row; False if it stopped being pending (a process claimed it
-    since it was read; on PostgreSQL the update waits for that claim's commit and then matches nothing)."""
-    seqs = [*serialize.loads(row.seqs, []), seq][-KEEP:]
-    updated = (
-        Notification.update(seqs=serialize.dumps(seqs), gathered=Notification.gathered + 1, due_at=due_at)
-        .where((Notification.id == row.id) & (Notification.status == "pending"))
-        .execute()
-    )
-    return updated == 1
 
 
 def postpone(app: App, conversation_id: str) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from peewee import JOIN
 
-from server.chat import ids, serialize
+from server.chat import ids, notify_rules, serialize
 from server.chat.context import ChatContext
 from server.db.models import App, Conversation, Message, Notification, Participant, User, database_proxy
 
@@ -24,6 +24,7 @@ MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 3600
 CLAIM_BATCH = 20
 OTHERS_NAMED = 5  # a conversation without a subject is named by this many other participants
+SCAN = 500  # unread messages of one notification looked at, newest first (the email counts at most this many)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,13 +95,11 @@ def load(notification_id: int) -> Missed | str:
         return "no longer a participant"
     if participant.notify == "false":
         return "notifications turned off for this conversation"
-    kept = serialize.loads(row.seqs, [])
-    unread = [seq for seq in kept if seq > participant.last_read_seq]
-    messages = _messages(unread)
-    if not messages:
+    after = max(row.first_seq - 1, participant.last_read_seq)
+    unread = _messages(row, user, after, participant.notify == "MentionsOnly")
+    if not unread:
         return "every message was read (or deleted) in time"
-    # Read markers only move forward: if every kept message is unread, so are those gathered before them.
-    earlier = row.gathered - len(kept) if len(unread) == len(kept) else 0
+    messages, earlier = unread[-notify_rules.KEEP:], max(0, len(unread) - notify_rules.KEEP)
     return Missed(
         notification_id=row.id,
         channel=row.channel,
@@ -117,21 +116,27 @@ def load(notification_id: int) -> Missed | str:
         phones=serialize.loads(user.phone) or [],
         can_reply=participant.access == "ReadWrite",
         messages=messages,
-        earlier=max(0, earlier),
+        earlier=earlier,
     )
 
 
-def _messages(seqs: list[int]) -> list[MissedMessage]:
-    if not seqs:
-        return []
+def _messages(row: Notification, user: User, after_seq: int, mentions_only: bool) -> list[MissedMessage]:
+    """The unread UserMessages of the gathered range that were for this recipient, oldest first."""
     rows = (
         Message.select(Message.message_id, Message.text, Message.created_at, User.name.alias("sender_name"))
         .join(User, JOIN.LEFT_OUTER, on=(Message.sender == User.id))
-        .where(Message.seq.in_(seqs))
-        .order_by(Message.seq)
+        .where(
+            (Message.conversation == row.conversation_id) & (Message.seq > after_seq) & (Message.seq <= row.last_seq)
+            & (Message.type == "UserMessage") & (Message.sender != user.id)
+        )
+        .order_by(Message.seq.desc())
+        .limit(SCAN)
         .objects()
     )
-    return [MissedMessage(m.message_id, m.sender_name or "", m.text, m.created_at) for m in rows]
+    found = [MissedMessage(m.message_id, m.sender_name or "", m.text, m.created_at) for m in rows]
+    if mentions_only:
+        found = [m for m in found if notify_rules.mentions(m.text, user.user_id, user.name)]
+    return found[::-1]
 
 
 def _link(app: App, conversation_id: str) -> str | None:

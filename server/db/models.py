@@ -133,8 +133,9 @@ class Notification(BaseModel):
     user = ForeignKeyField(User, on_delete="CASCADE", index=False)
     channel = CharField(max_length=16)  # "email" | "sms"
     status = CharField(max_length=16, default="pending")
-    seqs = TextField(default="[]")  # JSON list of Message.seq gathered (the newest, at most chat.notifications.KEEP)
-    gathered = IntegerField(default=0)  # messages gathered in all, also those no longer in `seqs`
+    first_seq = BigIntegerField()  # the Message.seq range gathered: what is unread of it when due is sent
+    last_seq = BigIntegerField()
+    gathered = IntegerField(default=1)  # messages that notified this recipient
     due_at = BigIntegerField()
     attempts = IntegerField(default=0)
     detail = TextField(default="")  # what happened: to whom, or why not
