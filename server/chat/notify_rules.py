@@ -6,10 +6,10 @@ included, whose `notify` is true (or "MentionsOnly" and the message mentions the
 (offline, another conversation selected, or the tab hidden or unfocused all count as away).
 System messages notify no one; guests are not participants, so nothing here ever reaches them.
 
-Messages gather per recipient, conversation and channel in one outbox row (db.models.Notification)
-written in the same transaction as the message: the range of messages since the first that notified
-them, due after the app's quiet period; each new message or someone typing there pushes it back.
-chat.outbox delivers due rows: what of the range is still unread and was meant for them.
+Messages gather per recipient, conversation and channel in one outbox row (db.models.Notification),
+written in the same transaction as the first message that notifies them; it covers the messages from
+that one on and is due once the conversation has been quiet for the app's quiet period (no message,
+nobody typing). chat.outbox delivers due rows: what is still unread and was meant for them.
 """
 
 from __future__ import annotations
@@ -49,34 +49,24 @@ def wants(notify: str, mentioned: bool) -> bool:
 
 
 def gather(app: App, conversation: Conversation, seq: int, sender: User, text: str, audience: Audience) -> None:
-    """A new UserMessage, inside the send's transaction: every pending notification of the conversation
-    waits another quiet period; the message's recipients have it added to theirs (or get a new one).
-    A constant number of statements, however many participants."""
-    due_at = ids.now_ms() + 1000 * min(app.notification_delay, MAX_DELAY_SECONDS)
+    """A new UserMessage, inside the send's transaction: a pending notification for each recipient who
+    has none. One who has one already needs nothing written: it covers every message from its first
+    on, and it waits for the conversation to be quiet (chat.outbox.claim_due reads the conversation's
+    last message time). So a send into a busy conversation writes nothing here at all."""
     wanted = {(user.id, channel) for user in _recipients(conversation, sender, text, audience.viewers)
               for channel in _channels(user, audience.channels)}
-    pending = Notification.select(Notification.id, Notification.user, Notification.channel).where(
+    if not wanted:
+        return
+    pending = Notification.select(Notification.user, Notification.channel).where(
         (Notification.conversation == conversation.id) & (Notification.status == "pending")
     )
-    rows = {(row.user_id, row.channel): row.id for row in pending}
-    if rows:
-        Notification.update(due_at=due_at).where(Notification.id.in_(list(rows.values()))).execute()
-    extend = [rows[key] for key in wanted if key in rows]
-    if extend:
-        extended = (
-            Notification.update(last_seq=seq, gathered=Notification.gathered + 1)
-            .where(Notification.id.in_(extend) & (Notification.status == "pending"))
-            .execute()
-        )
-        if extended != len(extend):  # some were claimed since they were read (PostgreSQL, another process)
-            still = {r.id for r in Notification.select(Notification.id).where(Notification.id.in_(extend) & (Notification.status == "pending"))}
-            rows = {key: row_id for key, row_id in rows.items() if row_id in still}
-    new = [key for key in wanted if key not in rows]
+    new = wanted - {(row.user_id, row.channel) for row in pending}
     if new:
         now = ids.now_ms()
+        due_at = now + 1000 * min(app.notification_delay, MAX_DELAY_SECONDS)
         Notification.insert_many(
             [{"app": app.id, "conversation": conversation.id, "user": user_pk, "channel": channel, "first_seq": seq,
-              "last_seq": seq, "due_at": due_at, "created_at": now} for user_pk, channel in sorted(new)]
+              "due_at": due_at, "created_at": now} for user_pk, channel in sorted(new)]
         ).execute()
 
 

@@ -13,7 +13,7 @@ import dataclasses
 from typing import Any
 from urllib.parse import quote
 
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from server.chat import ids, notify_rules, serialize
 from server.chat.context import ChatContext
@@ -54,25 +54,52 @@ class Missed:
     phones: list[str]
     can_reply: bool
     messages: list[MissedMessage]
-    earlier: int  # unread messages gathered but not listed
+    earlier: int  # unread messages it covers but does not list
+
+    @property
+    def count(self) -> int:
+        return len(self.messages) + self.earlier
 
 
 def claim_due(limit: int = CLAIM_BATCH) -> list[int]:
+    """Due notifications, claimed for this process. One whose conversation had a message within its
+    quiet period is not claimed but put off until that period ends."""
     now = ids.now_ms()
     due = (
-        Notification.select(Notification.id)
+        Notification.select(Notification.id, Notification.status, Notification.conversation)
         .where(Notification.status.in_(("pending", "sending")) & (Notification.due_at <= now))
         .order_by(Notification.due_at)
         .limit(limit)
     )
     if getattr(database_proxy.obj, "for_update", False):
         due = due.for_update(skip_locked=True)
-    claimed = [row.id for row in due]
-    if claimed:
-        Notification.update(status="sending", due_at=now + CLAIM_MS, attempts=Notification.attempts + 1).where(
-            Notification.id.in_(claimed)
-        ).execute()
+    rows = list(due)
+    quiet = _quiet_until([row.conversation_id for row in rows])
+    claimed = []
+    for row in rows:
+        until = quiet.get(row.conversation_id, 0)
+        if row.status == "pending" and until > now:
+            Notification.update(due_at=until).where(Notification.id == row.id).execute()
+        else:
+            claimed.append(row.id)
+            newest = Message.select(fn.MAX(Message.seq)).where(Message.conversation == row.conversation_id).scalar()
+            Notification.update(status="sending", due_at=now + CLAIM_MS, attempts=Notification.attempts + 1,
+                                last_seq=newest or 0).where(Notification.id == row.id).execute()
     return claimed
+
+
+def _quiet_until(conversation_pks: list[int]) -> dict[int, int]:
+    """When each conversation's quiet period ends: its last message plus its app's delay (ms)."""
+    if not conversation_pks:
+        return {}
+    rows = (
+        Conversation.select(Conversation.id, Conversation.last_message_at, App.notification_delay)
+        .join(App, on=(Conversation.app == App.id))
+        .where(Conversation.id.in_(set(conversation_pks)))
+        .objects()
+    )
+    delay = notify_rules.MAX_DELAY_SECONDS
+    return {r.id: (r.last_message_at or 0) + 1000 * min(r.notification_delay, delay) for r in rows}
 
 
 def next_due() -> int | None:
@@ -121,12 +148,12 @@ def load(notification_id: int) -> Missed | str:
 
 
 def _messages(row: Notification, user: User, after_seq: int, mentions_only: bool) -> list[MissedMessage]:
-    """The unread UserMessages of the gathered range that were for this recipient, oldest first."""
+    """The unread UserMessages it covers (up to the newest when claimed) meant for this recipient, oldest first."""
     rows = (
         Message.select(Message.message_id, Message.text, Message.created_at, User.name.alias("sender_name"))
         .join(User, JOIN.LEFT_OUTER, on=(Message.sender == User.id))
         .where(
-            (Message.conversation == row.conversation_id) & (Message.seq > after_seq) & (Message.seq <= row.last_seq)
+            (Message.conversation == row.conversation_id) & (Message.seq > after_seq) & (Message.seq <= (row.last_seq or 0))
             & (Message.type == "UserMessage") & (Message.sender != user.id)
         )
         .order_by(Message.seq.desc())
@@ -169,10 +196,16 @@ def finish(notification_id: int, status: str, detail: str, content: dict[str, An
 
 def retry(notification_id: int, attempts: int, detail: str, first_delay_seconds: float) -> str:
     """A delivery failed in a way that may pass (server down, temporary refusal): again later, with
-    the delay doubling each time, until MAX_ATTEMPTS; then `failed`. Returns the status now."""
+    the delay doubling each time, until MAX_ATTEMPTS; then `failed`. Returns the status now. Back in
+    the outbox it covers what arrived meanwhile, so one started for the same recipient since goes."""
     if attempts >= MAX_ATTEMPTS:
         finish(notification_id, "failed", f"gave up after {attempts} attempts: {detail}")
         return "failed"
+    row = Notification.get_by_id(notification_id)
+    Notification.delete().where(
+        (Notification.conversation == row.conversation_id) & (Notification.user == row.user_id)
+        & (Notification.channel == row.channel) & (Notification.status == "pending") & (Notification.id != row.id)
+    ).execute()
     delay = min(first_delay_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
     Notification.update(status="pending", due_at=ids.now_ms() + int(delay * 1000), detail=f"attempt {attempts} failed: {detail}"[:2000]).where(
         Notification.id == notification_id
@@ -214,7 +247,7 @@ def _summary(row: Notification) -> dict[str, Any]:
         "conversationId": row.conversation.conversation_id,
         "channel": row.channel,
         "status": row.status,
-        "messages": row.gathered,
+        "messages": content.get("count"),
         "attempts": row.attempts,
         "detail": row.detail,
         "createdAt": row.created_at,

@@ -121,7 +121,7 @@ class Message(BaseModel):
 class Notification(BaseModel):
     """The outbox: one recipient's missed messages of one conversation, for one channel.
 
-    `pending` rows gather messages until `due_at` (the quiet period); a process claims a due row
+    `pending` rows wait for `due_at` and for the conversation to be quiet; a process claims a due row
     (`sending`, `due_at` then being when its claim lapses), delivers it and marks it `sent`,
     `skipped` (nothing left unread) or `failed`; a failed attempt goes back to `pending` with a
     later `due_at` (backoff). Sent rows stay, as the dashboard's history and the reply tokens' record.
@@ -133,9 +133,8 @@ class Notification(BaseModel):
     user = ForeignKeyField(User, on_delete="CASCADE", index=False)
     channel = CharField(max_length=16)  # "email" | "sms"
     status = CharField(max_length=16, default="pending")
-    first_seq = BigIntegerField()  # the Message.seq range gathered: what is unread of it when due is sent
-    last_seq = BigIntegerField()
-    gathered = IntegerField(default=1)  # messages that notified this recipient
+    first_seq = BigIntegerField()  # the first Message.seq that notified this recipient
+    last_seq = BigIntegerField(null=True)  # the conversation's newest when claimed: what it covers ends there
     due_at = BigIntegerField()
     attempts = IntegerField(default=0)
     detail = TextField(default="")  # what happened: to whom, or why not

@@ -60,7 +60,7 @@ def title(missed: Missed) -> str:
 
 
 def heading(missed: Missed) -> str:
-    count = len(missed.messages) + missed.earlier
+    count = missed.count
     senders = list(dict.fromkeys(m.sender or "Someone" for m in missed.messages))
     if count == 1:
         return f"{senders[0]} sent you a message" + (f" in {missed.subject}" if missed.subject else "")
@@ -97,7 +97,7 @@ def sms(missed: Missed) -> str:
     context = {
         "app_name": missed.app_name,
         "messages": [{"sender": m.sender, "text": m.text} for m in missed.messages],
-        "total": len(missed.messages) + missed.earlier,
+        "total": missed.count,
         "title": title(missed),
         "link": missed.link,
     }

@@ -114,7 +114,7 @@ class Notifier:
         delivered = await self.mailer.send({a: letter.to(a, sender) for a in valid}) if valid else Delivered()
         delivered.refused.update(refused)
         content = {"subject": letter.subject, "text": letter.text, "html": letter.html, "to": delivered.to,
-                   "via": self.mailer.where, "replyTo": reply}
+                   "via": self.mailer.where, "replyTo": reply, "count": missed.count}
         return delivered, content
 
     async def _sms(self, missed: Missed) -> tuple[Delivered, dict]:
@@ -122,5 +122,5 @@ class Notifier:
             return Delivered(refused={"*": "no SMS gateway is configured (PARLEY_SMS_WEBHOOK_URL)"}), {}
         text = compose.sms(missed)
         delivered = await self.sms.send(missed.phones, text, missed.app_id, missed.conversation_id)
-        return delivered, {"subject": text, "text": text, "to": delivered.to, "via": "SMS gateway"}
+        return delivered, {"subject": text, "text": text, "to": delivered.to, "via": "SMS gateway", "count": missed.count}
 
