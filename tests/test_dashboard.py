@@ -1,4 +1,4 @@
-"""The dashboard over HTTP: sign-in, CSRF, rate limit, apps, settings, secret rotation, browsing."""
+"""The dashboard over HTTP: sign-in, CSRF, rate limit, apps, settings, secret rotation, browsing, notifications."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ import httpx
 import pytest
 
 from server.chat import admin, lookup
+from server.notify.targets import SmtpTarget
 from server.proxies import parse_networks
-from server.web import dashboard
+from server.web import dashboard, mailbox
 from server.web.dashboard_auth import SignInGuard
+from tests.conftest import free_port
+from tests.notifications.conftest import settled
 
 PASSWORD = "correct horse battery"
 
@@ -53,7 +56,7 @@ def admin_client(browser_client, with_password):
 
 
 PAGES = ["/dashboard", "/dashboard/apps/x", "/dashboard/apps/x/users", "/dashboard/apps/x/conversations",
-         "/dashboard/apps/x/conversation?id=c"]
+         "/dashboard/apps/x/conversation?id=c", "/dashboard/apps/x?tab=notifications", "/dashboard/apps/x/notification?id=1"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -136,7 +139,8 @@ def test_create_app_and_change_its_settings(admin_client, server):
     page = admin_client.get(f"/dashboard/apps/{app_id}?tab=settings")
     assert "Disallow user synchronization via the browser" in page.text and "Allowed origins" in page.text
     form = {"csrf": csrf_of(page), "disallowConversationSync": "on", "identityVerification": "on",
-            "allowedOrigins": "https://shop.example.com", "participantLimit": "50", "guestLimit": "500"}
+            "allowedOrigins": "https://shop.example.com", "participantLimit": "50", "guestLimit": "500",
+            "notificationDelay": "60"}
     assert admin_client.post(f"/dashboard/apps/{app_id}/settings", data=form).status_code == 303
     saved = admin_client.get(f"/dashboard/apps/{app_id}?tab=settings&saved=1").text
     assert "Settings saved" in saved and 'value="https://shop.example.com"' in saved
@@ -149,7 +153,7 @@ def test_rate_limits_and_loose_verified_sync_in_the_settings_tab(admin_client, s
     app_id = create_app(admin_client, "Shop")
     page = admin_client.get(f"/dashboard/apps/{app_id}?tab=settings")
     assert "What identity verification protects" in page.text and 'placeholder="30/minute (default)"' in page.text
-    form = {"csrf": csrf_of(page), "participantLimit": "100", "guestLimit": "10000", "allowedOrigins": "",
+    form = {"csrf": csrf_of(page), "participantLimit": "100", "guestLimit": "10000", "allowedOrigins": "", "notificationDelay": "60",
             "looseVerifiedSync": "on", "messagesPerUser": "5/minute", "joinsPerConnection": ""}
     assert admin_client.post(f"/dashboard/apps/{app_id}/settings", data=form).status_code == 303
     app = server.app.chat.db.write_blocking(lookup.find_app, app_id)
@@ -248,3 +252,105 @@ def test_sign_out_ends_the_session_on_the_server_not_only_in_the_browser(admin_c
     assert admin_client.post("/dashboard/logout", data={"csrf": token}).status_code == 303
     with httpx.Client(base_url=str(admin_client.base_url), cookies={"parley_dashboard": stolen}) as replay:
         assert replay.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def notified(server, tenant, api, group):
+    """Sebastian wrote to the group while Alice (with an email address) was away: her notification, ended.
+    The test settings have no SMTP server, so it went to the development mailbox."""
+    server.update_app(tenant["appId"], notificationDelay=0)
+    sent = api.post("conversations/group/messages", json=[{"text": f"See {SCRIPT} & more", "sender": "654321", "type": "UserMessage"}])
+    assert sent.status_code == 200, sent.text
+    [row] = settled(server, tenant["appId"], 1)
+    assert (row["userId"], row["status"], row["hasContent"]) == ("123456", "sent", True)
+    return row
+
+
+def test_the_notifications_tab_lists_what_was_sent_and_says_where_email_goes(admin_client, tenant, notified):
+    page = admin_client.get(f"/dashboard/apps/{tenant['appId']}?tab=notifications").text
+    row = re.search(r"<tbody>\s*<tr>.*?</tr>", page, re.S)[0]
+    assert '<span class="badge badge--sent">sent</span>' in row and "sent to alice@example.com" in row
+    assert "<code>123456</code>" in row and '/conversation?id=group">group</a>' in row and "<td>email</td>" in row
+    assert "When (UTC)" in page and re.search(r"<td class=\"when\">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s*<br><small>sent \d{4}-", row)
+    assert f'/notification?id={notified["id"]}"' in row
+    assert "Email is kept in the development mailbox" in page and "“Notifications”" in page and "docs/notifications.md" in page
+    assert "No SMS gateway is configured" in page and "Replies by email are off" in page
+
+
+def test_the_notifications_tab_before_any_and_with_smtp_sms_and_replies_configured(settings):
+    from tests.conftest import serve
+
+    configured = settings.replace(smtp=SmtpTarget("mail.example.com", 587, use_tls=False),
+                                  sms_webhook_url="https://user:pw@sms.example.com/hook?token=s3cret",
+                                  inbound_smtp=("127.0.0.1", free_port()), reply_domain="replies.example.com")
+    with serve(configured) as live, httpx.Client(base_url=live.base_url, follow_redirects=False, timeout=10) as client:
+        asyncio.run(admin.set_password(live.app.chat, PASSWORD))
+        assert sign_in(client).status_code == 303
+        app_id = live.create_app("Shop")["appId"]
+        page = client.get(f"/dashboard/apps/{app_id}?tab=notifications").text
+    assert "No notifications yet." in page and "<table" not in page
+    assert "SMTP server <code>smtp://mail.example.com:587</code>" in page and "development mailbox" not in page
+    assert "gateway at <code>https://sms.example.com</code>" in page and "s3cret" not in page and "pw@" not in page
+    assert f"received on <code>127.0.0.1:{configured.inbound_smtp[1]}</code>" in page and "@replies.example.com" in page
+
+
+@pytest.mark.parametrize("conversation_id", ["50% off & more", "q?x=1#y"])
+def test_the_notifications_tab_links_to_conversations_with_any_id(admin_client, server, tenant, api, conversation_id):
+    from urllib.parse import quote
+
+    api.put("users/a", json={"name": "A", "email": ["a@example.com"]})
+    api.put("users/b", json={"name": "B"})
+    path = f"conversations/{quote(conversation_id, safe='')}"
+    assert api.put(path, json={"participants": ["a", "b"]}).status_code == 200
+    server.update_app(tenant["appId"], notificationDelay=0)
+    assert api.post(f"{path}/messages", json=[{"text": "hi", "sender": "b", "type": "UserMessage"}]).status_code == 200
+    settled(server, tenant["appId"], 1)
+    page = admin_client.get(f"/dashboard/apps/{tenant['appId']}?tab=notifications").text
+    href = re.search(r'href="(/dashboard/apps/[^"]+/conversation\?id=[^"]+)"', page)[1]
+    assert href.endswith("?id=" + quote(conversation_id, safe=""))
+    assert admin_client.get(href).status_code == 200
+
+
+def test_the_development_mailbox_shows_the_email_as_sent_in_a_sandboxed_frame(admin_client, tenant, notified):
+    view = admin_client.get(f"/dashboard/apps/{tenant['appId']}/notification?id={notified['id']}")
+    assert view.status_code == 200
+    assert f"<h1>{notified['subject']}</h1>" in view.text and "<dd>alice@example.com</dd>" in view.text
+    assert "<dd>development mailbox (PARLEY_SMTP_URL is not set" in view.text
+    text = re.search(r'<pre class="email-text">(.*?)</pre>', view.text, re.S)[1]
+    assert "See &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in text and "Sebastian" in text
+    [frame] = re.findall(r"<iframe[^>]*>", view.text)
+    assert 'sandbox=""' in frame and "allow-" not in frame
+    srcdoc = re.search(r'srcdoc="([^"]*)"', frame)[1]
+    # escaped twice: once in the email's HTML, once more to sit in the attribute (the frame decodes one level)
+    assert "See &amp;lt;script&amp;gt;alert(1)&amp;lt;/script&amp;gt; &amp;amp; more" in srcdoc
+    assert "&lt;script" not in srcdoc and SCRIPT not in view.text
+    assert "&lt;h1 style=" in srcdoc  # the email's own markup, which the frame renders
+    policy = view.headers["content-security-policy"]
+    assert "style-src 'self' 'unsafe-hashes' 'sha256-" in policy and "script-src 'self';" in policy
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+
+
+def test_the_preview_policy_allows_exactly_the_emails_inline_styles():
+    import base64
+    import hashlib
+
+    def digest(style):
+        return "'sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() + "'"
+
+    policy = mailbox.preview_csp('<style>p{x:1}</style><p style="color:red;font-family:&quot;A B&quot;">t</p><b style="color:red;font-family:&quot;A B&quot;">')
+    styles = sorted(["p{x:1}", 'color:red;font-family:"A B"'])  # entities decoded, as the browser hashes them
+    assert f"style-src 'self' 'unsafe-hashes' {digest(styles[0])} {digest(styles[1])};" in policy
+    assert mailbox.preview_csp("<p>plain</p>") == mailbox.DASHBOARD_CSP
+
+
+def test_a_notification_of_another_app_or_none_at_all_is_not_found(admin_client, server, tenant, notified):
+    base = f"/dashboard/apps/{tenant['appId']}/notification"
+    for query in ("?id=999999", "?id=abc", "?id=-1", "?id=99999999999999999999999", ""):
+        missing = admin_client.get(base + query)
+        assert missing.status_code == 404 and "NOT_FOUND" in missing.text and "That did not work" in missing.text
+    other = server.create_app("Other")["appId"]
+    foreign = admin_client.get(f"/dashboard/apps/{other}/notification?id={notified['id']}")
+    assert foreign.status_code == 404 and notified["subject"] not in foreign.text

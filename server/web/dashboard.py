@@ -1,7 +1,9 @@
-"""The dashboard for site owners at /dashboard: apps, security settings, limits, browsing, live figures."""
+"""The dashboard for site owners at /dashboard: apps, security settings, limits, browsing, live figures,
+notifications (and the development mailbox: the emails kept when no SMTP server is configured)."""
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -10,13 +12,16 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from server.chat import admin, apps, browse, ratelimits, serialize
-from server.chat.errors import ChatError, InvalidInput
+from server.chat import admin, apps, browse, outbox, ratelimits, serialize
+from server.chat.errors import ChatError, InvalidInput, NotFound
+from server.web import mailbox
 from server.web.demo import base_url, loader_snippet
 from server.web.embed import templates
 from server.web.dashboard_auth import SignInGuard, check_csrf, read_session, write_session
 
-TABS = ("overview", "settings", "embed", "live")
+TABS = ("overview", "settings", "embed", "live", "notifications")
+RECENT_NOTIFICATIONS = 50
+NOTIFICATION_ID = re.compile(r"[0-9]{1,18}")  # an outbox row's id (fits SQLite's and PostgreSQL's integers)
 guard = SignInGuard()
 Handler = Callable[[Request, dict[str, Any]], Awaitable[Response]]
 
@@ -114,6 +119,8 @@ async def app_page(request: Request, session: dict[str, Any]) -> Response:
         "live": await browse.live(chat, app) if tab == "live" else None,
         "rate_rules": ratelimits.RULES,
         "own_rates": ratelimits.parse_overrides(app.rate_limits),
+        "notifications": await outbox.recent(chat, app, RECENT_NOTIFICATIONS) if tab == "notifications" else None,
+        "delivery": mailbox.delivery(request.app.state.settings) if tab == "notifications" else None,
     }
     return await render(request, session, "app.html", context)
 
@@ -174,6 +181,24 @@ async def conversation_page(request: Request, session: dict[str, Any]) -> Respon
     return await render(request, session, "conversation.html", {"app": serialize.app_json(app), **detail})
 
 
+@signed_in
+async def notification_page(request: Request, session: dict[str, Any]) -> Response:
+    """One notification as it was sent: with no SMTP server configured, the development mailbox."""
+    chat = request.app.state.chat
+    app = await apps.get_app(chat, request.path_params["app_id"])
+    raw = request.query_params.get("id", "")
+    content = await outbox.content(chat, app, int(raw)) if NOTIFICATION_ID.fullmatch(raw) else None
+    if content is None:
+        raise NotFound(f"this app has no notification {raw!r} with content to show")
+    context = {"app": serialize.app_json(app), "notification_id": int(raw), "content": content}
+    response = await render(request, session, "notification.html", context)
+    if content.get("html"):
+        response.headers["content-security-policy"] = mailbox.preview_csp(content["html"])
+    return response
+
+
+templates.env.filters["utc"] = mailbox.utc
+
 APP = "/dashboard/apps/{app_id}"
 routes = [
     Route("/dashboard/login", login_page, methods=["GET"]),
@@ -188,4 +213,5 @@ routes = [
     Route(APP + "/conversations", conversations_page, methods=["GET"]),
     # the conversation id in the query: ids may hold '/', '..', '?' or '#', which a path cannot carry intact
     Route(APP + "/conversation", conversation_page, methods=["GET"]),
+    Route(APP + "/notification", notification_page, methods=["GET"]),
 ]
