@@ -3,7 +3,7 @@ UV := python3 -m uv
 export UV_COMPILE_BYTECODE := 1
 export UV_LINK_MODE := copy
 
-.PHONY: setup run test bench bench-cluster cluster clean
+.PHONY: setup run test bench bench-cluster bench-notifications cluster clean
 
 setup: .venv/.parley-synced widget/node_modules/.parley-installed
 
@@ -43,3 +43,7 @@ bench: setup
 # One super group on 1 process vs 2 (PostgreSQL + Redis), and a reconnect storm; not part of `make test`.
 bench-cluster: setup
 	$(UV) run --no-sync python bench/cluster.py $(BENCH_ARGS)
+
+# What notifications cost a send (50 members notified vs notify off, same run) and how fast the outbox drains.
+bench-notifications: setup
+	$(UV) run --no-sync python bench/notifications.py $(BENCH_ARGS)

@@ -53,3 +53,14 @@ def test_quick_cluster_benchmark_runs_one_two_and_the_storm(tmp_path, postgres_a
     storm = runs["storm"]["storm"]
     assert storm["back"] == storm["victims"] > 0 and storm["missing"] == 0 and storm["allCaughtUpSeconds"] is not None
     assert "burst, two vs one" in done.stdout and "reconnect storm" in done.stdout
+
+
+def test_quick_notifications_benchmark_measures_sends_with_and_without_and_a_drain(tmp_path):
+    out = tmp_path / "notifications.json"
+    done = subprocess.run([sys.executable, "bench/notifications.py", "--quick", "--out", str(out)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(out.read_text())
+    sends, drain = report["sends"], report["drain"]
+    assert sends["withoutPerSecond"] > 0 and sends["withPerSecond"] > 0 and sends["ratio"] > 0
+    assert drain["recipients"] == 100 and drain["perSecond"] > 0
