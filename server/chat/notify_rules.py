@@ -17,9 +17,10 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from server.chat import ids, serialize
+from server.chat import ids
 from server.chat.context import ChatContext
-from server.db.models import App, Conversation, Notification, Participant, User
+from server.db import queries
+from server.db.models import App, Conversation, Notification, User
 
 KEEP = 20  # messages listed per notification (the newest); an email says how many earlier ones it leaves out
 MAX_DELAY_SECONDS = 900
@@ -53,14 +54,11 @@ def gather(app: App, conversation: Conversation, seq: int, sender: User, text: s
     has none. One who has one already needs nothing written: it covers every message from its first
     on, and it waits for the conversation to be quiet (chat.outbox.claim_due reads the conversation's
     last message time). So a send into a busy conversation writes nothing here at all."""
-    wanted = {(user.id, channel) for user in _recipients(conversation, sender, text, audience.viewers)
-              for channel in _channels(user, audience.channels)}
+    wanted = {(user_pk, channel) for user_pk, emails, phones in _recipients(conversation, sender, text, audience.viewers)
+              for channel in audience.channels if (emails if channel == EMAIL else phones)}
     if not wanted:
         return
-    pending = Notification.select(Notification.user, Notification.channel).where(
-        (Notification.conversation == conversation.id) & (Notification.status == "pending")
-    )
-    new = wanted - {(row.user_id, row.channel) for row in pending}
+    new = wanted - set(queries.PENDING_NOTIFICATIONS.tuples(conversation=conversation.id))
     if new:
         now = ids.now_ms()
         due_at = now + 1000 * min(app.notification_delay, MAX_DELAY_SECONDS)
@@ -70,22 +68,19 @@ def gather(app: App, conversation: Conversation, seq: int, sender: User, text: s
         ).execute()
 
 
-def _recipients(conversation: Conversation, sender: User, text: str, viewers: frozenset[str]) -> list[User]:
-    rows = (
-        Participant.select(Participant.notify, User)
-        .join(User, on=(Participant.user == User.id))
-        .where((Participant.conversation == conversation.id) & (Participant.notify != "false") & (User.id != sender.id))
-    )
+def _recipients(conversation: Conversation, sender: User, text: str, viewers: frozenset[str]) -> list[tuple[int, bool, bool]]:
+    """(user pk, has an email, has a phone) of each participant this message notifies."""
+    mentioning = "@" in text
     return [
-        row.user
-        for row in rows
-        if row.user.user_id not in viewers and wants(row.notify, mentions(text, row.user.user_id, row.user.name))
+        (user_pk, _listed(email), _listed(phone))
+        for user_pk, user_id, name, email, phone, notify in queries.NOTIFY_CANDIDATES.tuples(conversation=conversation.id, sender=sender.id)
+        if user_id not in viewers and wants(notify, mentioning and mentions(text, user_id, name))
     ]
 
 
-def _channels(user: User, enabled: tuple[str, ...]) -> list[str]:
-    has = {EMAIL: bool(serialize.loads(user.email)), SMS: bool(serialize.loads(user.phone))}
-    return [channel for channel in enabled if has.get(channel)]
+def _listed(stored: str | None) -> bool:
+    """Whether a stored JSON list of addresses has any."""
+    return bool(stored) and stored not in ("[]", "null")
 
 
 def postpone(app: App, conversation_id: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from peewee import JOIN
 
 from server.db.compiled import Compiled, P
-from server.db.models import App, Conversation, Message, Participant, User, database_proxy
+from server.db.models import App, Conversation, Message, Notification, Participant, User, database_proxy
 
 APP = Compiled(lambda: App.select().where(App.app_id == P.app_id).limit(1))
 USER = Compiled(lambda: User.select().where((User.app == P.app) & (User.user_id == P.user_id)).limit(1))
@@ -121,3 +121,16 @@ def lock_conversation(conversation_pk: int) -> None:
     a smaller seq), and limit and idempotency checks see every earlier write."""
     if getattr(database_proxy.obj, "for_update", False):
         Conversation.select(Conversation.id).where(Conversation.id == conversation_pk).for_update().execute()
+
+# Who a new message may notify: participants with notify on (or mentions only), not the sender, as
+# (user pk, user id, name, email JSON, phone JSON, notify) tuples.
+NOTIFY_CANDIDATES = Compiled(
+    lambda: Participant.select(User.id, User.user_id, User.name, User.email, User.phone, Participant.notify)
+    .join(User, on=(Participant.user == User.id))
+    .where((Participant.conversation == P.conversation) & (Participant.notify != "false") & (User.id != P.sender))
+)
+PENDING_NOTIFICATIONS = Compiled(
+    lambda: Notification.select(Notification.user, Notification.channel).where(
+        (Notification.conversation == P.conversation) & (Notification.status == "pending")
+    )
+)
