@@ -10,7 +10,15 @@ import dataclasses
 import os
 from collections.abc import Mapping
 
-from server.notify.targets import SmtpTarget, TargetError, parse_http_url, parse_listen_address, parse_smtp_url
+from server.notify.targets import (
+    SmtpTarget,
+    TargetError,
+    parse_domain,
+    parse_email_from,
+    parse_http_url,
+    parse_listen_address,
+    parse_smtp_url,
+)
 from server.proxies import Network, parse_networks
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -93,9 +101,9 @@ def _notification_settings(env: Mapping[str, str]) -> dict[str, object]:
         retry = _integer(env, "PARLEY_NOTIFICATION_RETRY_SECONDS", 30, 1, 3600)
         return {
             "smtp": parse_smtp_url(smtp) if smtp else None,
-            "email_from": env.get("PARLEY_EMAIL_FROM") or None,
+            "email_from": parse_email_from(env["PARLEY_EMAIL_FROM"]) if env.get("PARLEY_EMAIL_FROM") else None,
             "inbound_smtp": parse_listen_address("PARLEY_INBOUND_SMTP", inbound) if inbound else None,
-            "reply_domain": (env.get("PARLEY_REPLY_DOMAIN") or "").strip().lower() or None,
+            "reply_domain": parse_domain("PARLEY_REPLY_DOMAIN", env["PARLEY_REPLY_DOMAIN"]) if env.get("PARLEY_REPLY_DOMAIN") else None,
             "sms_webhook_url": parse_http_url("PARLEY_SMS_WEBHOOK_URL", sms) if sms else None,
             "notification_retry_seconds": float(retry),
         }

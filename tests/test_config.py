@@ -68,7 +68,8 @@ def test_every_variable_the_server_reads_is_in_the_readme():
 def test_malformed_notification_settings_name_the_variable():
     for name, value in (("PARLEY_SMTP_URL", "smtp://"), ("PARLEY_SMTP_URL", "http://mail.example.com"),
                         ("PARLEY_INBOUND_SMTP", "2525"), ("PARLEY_SMS_WEBHOOK_URL", "gateway.example.com/sms"),
-                        ("PARLEY_NOTIFICATION_RETRY_SECONDS", "0")):
+                        ("PARLEY_NOTIFICATION_RETRY_SECONDS", "0"), ("PARLEY_EMAIL_FROM", "notifications"),
+                        ("PARLEY_REPLY_DOMAIN", "replies example.com")):
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({name: value})
 
@@ -81,3 +82,11 @@ def test_smtp_urls():
     tls = parse_smtp_url("smtps://mail.example.com?verify=false")
     assert (tls.port, tls.use_tls, tls.verify_certificates) == (465, True, False)
     assert "p:ss" not in repr(plain)
+
+
+def test_the_from_address_may_carry_a_display_name_and_secrets_stay_out_of_messages():
+    assert Settings.from_env({"PARLEY_EMAIL_FROM": "Acme <noreply@acme.example>"}).email_from == "noreply@acme.example"
+    assert Settings.from_env({"PARLEY_REPLY_DOMAIN": "Replies.Example.com."}).reply_domain == "replies.example.com"
+    with pytest.raises(SettingsError) as bad:
+        Settings.from_env({"PARLEY_SMS_WEBHOOK_URL": "ftp://gateway.example.com/send?token=s3cret"})
+    assert "s3cret" not in str(bad.value) and "ftp://gateway.example.com" in str(bad.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from server.chat import access, events, ids, lookup, notify_rules, serialize
@@ -19,7 +20,7 @@ async def post_messages(ctx: ChatContext, app: App, conversation_id: str, data: 
     """REST `POST /conversations/{id}/messages`: up to 10 messages, all stored or none."""
     batch = parse_message_batch(data)
     audience = await notify_rules.audience(ctx, app.app_id, conversation_id, batch)
-    return await ctx.write(send_batch, app, conversation_id, batch, "rest", False, audience)
+    return await ctx.write(functools.partial(send_batch, app, conversation_id, batch, "rest", audience=audience))
 
 
 async def send_message(
@@ -32,7 +33,8 @@ async def send_message(
     await ctx.limits.hit("messagesPerUser", app.rate_limits, app.app_id, session.user_id)
     is_guest = await ctx.guests.is_admitted(conversation_key(app.app_id, conversation_id), member)
     audience = await notify_rules.audience(ctx, app.app_id, conversation_id, [message])
-    [stored] = await ctx.write(send_batch, app, conversation_id, [message], "web", is_guest, audience)
+    send = functools.partial(send_batch, app, conversation_id, [message], "web", is_guest=is_guest, audience=audience)
+    [stored] = await ctx.write(send)
     return stored
 
 
@@ -41,6 +43,7 @@ def send_batch(
     conversation_id: str,
     batch: list[dict[str, Any]],
     origin: str,
+    *,
     is_guest: bool = False,
     audience: notify_rules.Audience = notify_rules.Audience(channels=()),
 ):

@@ -24,6 +24,7 @@ from server.db.models import App, Conversation, Notification, User
 
 KEEP = 20  # messages listed per notification (the newest); an email says how many earlier ones it leaves out
 MAX_DELAY_SECONDS = 900
+MAX_HOLD_SECONDS = 900  # a conversation that is never quiet holds a notification at most this much past its quiet period
 EMAIL, SMS = "email", "sms"
 
 
@@ -84,13 +85,16 @@ def _listed(stored: str | None) -> bool:
 
 
 def postpone(app: App, conversation_id: str) -> None:
-    """Someone is typing there: pending notifications wait for another quiet period."""
-    due_at = ids.now_ms() + 1000 * min(app.notification_delay, MAX_DELAY_SECONDS)
+    """Someone is typing there: pending notifications wait for another quiet period (but none is held
+    more than MAX_HOLD_SECONDS past its own quiet period, however long people keep typing)."""
+    delay_ms = 1000 * min(app.notification_delay, MAX_DELAY_SECONDS)
+    due_at = ids.now_ms() + delay_ms
     conversation = Conversation.select(Conversation.id).where(
         (Conversation.app == app.id) & (Conversation.conversation_id == conversation_id)
     )
     Notification.update(due_at=due_at).where(
         (Notification.conversation.in_(conversation)) & (Notification.status == "pending") & (Notification.due_at < due_at)
+        & (Notification.created_at >= due_at - delay_ms - 1000 * MAX_HOLD_SECONDS)
     ).execute()
 
 

@@ -1,72 +1,39 @@
-"""The notification outbox: claiming due notifications, what each one says, and how it ended.
+"""The notification outbox: claiming due notifications, and how each delivery ended.
 
-Rows come from chat.notify_rules. A due row is claimed in a transaction (PostgreSQL: `FOR UPDATE
-SKIP LOCKED`, so two processes never claim the same row; SQLite: the one writer), which marks it
-`sending` until `CLAIM_MS` from now: a process that dies mid-delivery leaves it to be claimed
-again once that lapses. What a notification says is read only when it is due, so messages read
-(or deleted) during the quiet period are left out, and if nothing is left it is `skipped`.
+Rows come from chat.notify_rules; what a claimed row says is chat.missed. A due row is claimed in a
+transaction (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so two processes never claim the same row; SQLite:
+the one writer), which marks it `sending` until `CLAIM_MS` from now and counts the attempt; the
+attempt number is the claim's token: `finish`, `retry` and `release` change the row only while
+that claim still holds, so a delivery whose claim lapsed (and was taken over) cannot overwrite the
+newer one's outcome. A process that dies mid-delivery leaves the row to be claimed again once the
+claim lapses.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
-from urllib.parse import quote
 
-from peewee import JOIN, fn
+from peewee import fn
 
 from server.chat import ids, notify_rules, serialize
 from server.chat.context import ChatContext
-from server.db.models import App, Conversation, Message, Notification, Participant, User, database_proxy
+from server.db import queries
+from server.db.models import App, Conversation, Message, Notification, User, database_proxy
 
-CLAIM_MS = 120_000  # longer than a delivery may take (SMTP and gateway calls time out well before)
+CLAIM_MS = 120_000  # longer than a delivery may take (server.notify.worker bounds one to DELIVERY_SECONDS)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_SECONDS = 3600
 CLAIM_BATCH = 20
-OTHERS_NAMED = 5  # a conversation without a subject is named by this many other participants
-SCAN = 500  # unread messages of one notification looked at, newest first (the email counts at most this many)
+
+Claim = tuple[int, int]  # (notification id, attempt): the token of one claim
 
 
-@dataclasses.dataclass(frozen=True)
-class MissedMessage:
-    message_id: str
-    sender: str
-    text: str
-    created_at: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Missed:
-    """Everything a delivery needs to say about one notification."""
-
-    notification_id: int
-    channel: str
-    attempts: int
-    app_id: str
-    app_name: str
-    link: str | None
-    conversation_id: str
-    subject: str | None
-    others: list[str]
-    user_id: str
-    user_name: str
-    emails: list[str]
-    phones: list[str]
-    can_reply: bool
-    messages: list[MissedMessage]
-    earlier: int  # unread messages it covers but does not list
-
-    @property
-    def count(self) -> int:
-        return len(self.messages) + self.earlier
-
-
-def claim_due(limit: int = CLAIM_BATCH) -> list[int]:
+def claim_due(limit: int = CLAIM_BATCH) -> list[Claim]:
     """Due notifications, claimed for this process. One whose conversation had a message within its
-    quiet period is not claimed but put off until that period ends."""
+    quiet period is put off until that period ends (within notify_rules.MAX_HOLD_SECONDS)."""
     now = ids.now_ms()
     due = (
-        Notification.select(Notification.id, Notification.status, Notification.conversation)
+        Notification.select()
         .where(Notification.status.in_(("pending", "sending")) & (Notification.due_at <= now))
         .order_by(Notification.due_at)
         .limit(limit)
@@ -74,32 +41,55 @@ def claim_due(limit: int = CLAIM_BATCH) -> list[int]:
     if getattr(database_proxy.obj, "for_update", False):
         due = due.for_update(skip_locked=True)
     rows = list(due)
-    quiet = _quiet_until([row.conversation_id for row in rows])
+    timing = _timing({row.conversation_id for row in rows})
+    # Each conversation's row lock waits for sends into it that are committing: every message
+    # committed before the claim is seen below, and every later send sees the claim (and starts a
+    # new notification rather than counting on this one).
+    for conversation_pk in sorted(timing):
+        queries.lock_conversation(conversation_pk)
     claimed = []
     for row in rows:
-        until = quiet.get(row.conversation_id, 0)
-        if row.status == "pending" and until > now:
-            Notification.update(due_at=until).where(Notification.id == row.id).execute()
+        last_message_at, delay_ms = timing[row.conversation_id]
+        quiet_at = min(last_message_at + delay_ms, row.created_at + delay_ms + 1000 * notify_rules.MAX_HOLD_SECONDS)
+        if row.attempts >= MAX_ATTEMPTS:  # its last claims lapsed, each without an outcome
+            Notification.update(status="failed", detail=f"gave up after {row.attempts} attempts that never finished").where(
+                Notification.id == row.id).execute()
+        elif row.status == "pending" and quiet_at > now:
+            Notification.update(due_at=quiet_at).where(Notification.id == row.id).execute()
         else:
-            claimed.append(row.id)
-            newest = Message.select(fn.MAX(Message.seq)).where(Message.conversation == row.conversation_id).scalar()
-            Notification.update(status="sending", due_at=now + CLAIM_MS, attempts=Notification.attempts + 1,
-                                last_seq=newest or 0).where(Notification.id == row.id).execute()
+            Notification.update(status="sending", due_at=now + CLAIM_MS, attempts=row.attempts + 1,
+                                last_seq=_covers_up_to(row)).where(Notification.id == row.id).execute()
+            claimed.append((row.id, row.attempts + 1))
     return claimed
 
 
-def _quiet_until(conversation_pks: list[int]) -> dict[int, int]:
-    """When each conversation's quiet period ends: its last message plus its app's delay (ms)."""
+def _timing(conversation_pks: set[int]) -> dict[int, tuple[int, int]]:
+    """(last message time, quiet period in ms) of each conversation."""
     if not conversation_pks:
         return {}
     rows = (
         Conversation.select(Conversation.id, Conversation.last_message_at, App.notification_delay)
         .join(App, on=(Conversation.app == App.id))
-        .where(Conversation.id.in_(set(conversation_pks)))
+        .where(Conversation.id.in_(conversation_pks))
         .objects()
     )
     delay = notify_rules.MAX_DELAY_SECONDS
-    return {r.id: (r.last_message_at or 0) + 1000 * min(r.notification_delay, delay) for r in rows}
+    return {r.id: (r.last_message_at or 0, 1000 * min(r.notification_delay, delay)) for r in rows}
+
+
+def _covers_up_to(row: Notification) -> int:
+    """The conversation's newest message, or just before the next notification of the same recipient
+    and channel (one started while this was being sent), which covers the rest."""
+    newest = Message.select(fn.MAX(Message.seq)).where(Message.conversation == row.conversation_id).scalar() or 0
+    following = (
+        Notification.select(fn.MIN(Notification.first_seq))
+        .where(
+            (Notification.conversation == row.conversation_id) & (Notification.user == row.user_id)
+            & (Notification.channel == row.channel) & (Notification.first_seq > row.first_seq)
+        )
+        .scalar()
+    )
+    return newest if following is None else min(newest, following - 1)
 
 
 def next_due() -> int | None:
@@ -113,112 +103,45 @@ def next_due() -> int | None:
     return row.due_at if row else None
 
 
-def load(notification_id: int) -> Missed | str:
-    """What a claimed notification says, or why there is nothing to say."""
-    row = Notification.get_by_id(notification_id)
-    conversation, user, app = Conversation.get_by_id(row.conversation_id), User.get_by_id(row.user_id), App.get_by_id(row.app_id)
-    participant = Participant.get_or_none((Participant.conversation == conversation.id) & (Participant.user == user.id))
-    if participant is None:
-        return "no longer a participant"
-    if participant.notify == "false":
-        return "notifications turned off for this conversation"
-    after = max(row.first_seq - 1, participant.last_read_seq)
-    unread = _messages(row, user, after, participant.notify == "MentionsOnly")
-    if not unread:
-        return "every message was read (or deleted) in time"
-    messages, earlier = unread[-notify_rules.KEEP:], max(0, len(unread) - notify_rules.KEEP)
-    return Missed(
-        notification_id=row.id,
-        channel=row.channel,
-        attempts=row.attempts,
-        app_id=app.app_id,
-        app_name=app.name,
-        link=_link(app, conversation.conversation_id),
-        conversation_id=conversation.conversation_id,
-        subject=conversation.subject,
-        others=_others(conversation, user),
-        user_id=user.user_id,
-        user_name=user.name,
-        emails=serialize.loads(user.email) or [],
-        phones=serialize.loads(user.phone) or [],
-        can_reply=participant.access == "ReadWrite",
-        messages=messages,
-        earlier=earlier,
-    )
+def _held(claim: Claim):
+    notification_id, attempt = claim
+    return (Notification.id == notification_id) & (Notification.status == "sending") & (Notification.attempts == attempt)
 
 
-def _messages(row: Notification, user: User, after_seq: int, mentions_only: bool) -> list[MissedMessage]:
-    """The unread UserMessages it covers (up to the newest when claimed) meant for this recipient, oldest first."""
-    rows = (
-        Message.select(Message.message_id, Message.text, Message.created_at, User.name.alias("sender_name"))
-        .join(User, JOIN.LEFT_OUTER, on=(Message.sender == User.id))
-        .where(
-            (Message.conversation == row.conversation_id) & (Message.seq > after_seq) & (Message.seq <= (row.last_seq or 0))
-            & (Message.type == "UserMessage") & (Message.sender != user.id)
-        )
-        .order_by(Message.seq.desc())
-        .limit(SCAN)
-        .objects()
-    )
-    found = [MissedMessage(m.message_id, m.sender_name or "", m.text, m.created_at) for m in rows]
-    if mentions_only:
-        found = [m for m in found if notify_rules.mentions(m.text, user.user_id, user.name)]
-    return found[::-1]
-
-
-def _link(app: App, conversation_id: str) -> str | None:
-    if not app.notification_link:
-        return None
-    if "{conversationId}" in app.notification_link:
-        return app.notification_link.replace("{conversationId}", quote(conversation_id, safe=""))
-    separator = "&" if "?" in app.notification_link else "?"
-    return f"{app.notification_link}{separator}conversationId={quote(conversation_id, safe='')}"
-
-
-def _others(conversation: Conversation, user: User) -> list[str]:
-    rows = (
-        User.select(User.name)
-        .join(Participant, on=(Participant.user == User.id))
-        .where((Participant.conversation == conversation.id) & (User.id != user.id))
-        .order_by(Participant.joined_at)
-        .limit(OTHERS_NAMED)
-    )
-    return [row.name for row in rows]
-
-
-def finish(notification_id: int, status: str, detail: str, content: dict[str, Any] | None = None) -> None:
-    """`sent`, `skipped` or `failed`, for good."""
+def finish(claim: Claim, status: str, detail: str, content: dict[str, Any] | None = None) -> bool:
+    """`sent`, `skipped` or `failed`, for good; False if the claim had lapsed (another took it over)."""
     sent_at = ids.now_ms() if status == "sent" else None
-    Notification.update(
+    return Notification.update(
         status=status, detail=detail[:2000], content=serialize.dumps(content) if content else None, sent_at=sent_at
-    ).where(Notification.id == notification_id).execute()
+    ).where(_held(claim)).execute() == 1
 
 
-def retry(notification_id: int, attempts: int, detail: str, first_delay_seconds: float) -> str:
+def retry(claim: Claim, detail: str, first_delay_seconds: float) -> str:
     """A delivery failed in a way that may pass (server down, temporary refusal): again later, with
     the delay doubling each time, until MAX_ATTEMPTS; then `failed`. Returns the status now. Back in
     the outbox it covers what arrived meanwhile, so one started for the same recipient since goes."""
+    notification_id, attempts = claim
     if attempts >= MAX_ATTEMPTS:
-        finish(notification_id, "failed", f"gave up after {attempts} attempts: {detail}")
+        finish(claim, "failed", f"gave up after {attempts} attempts: {detail}")
         return "failed"
-    row = Notification.get_by_id(notification_id)
+    row = Notification.get_or_none(_held(claim))
+    if row is None:
+        return "taken over"
     Notification.delete().where(
         (Notification.conversation == row.conversation_id) & (Notification.user == row.user_id)
         & (Notification.channel == row.channel) & (Notification.status == "pending") & (Notification.id != row.id)
+        & (Notification.first_seq > row.first_seq)
     ).execute()
     delay = min(first_delay_seconds * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
-    Notification.update(status="pending", due_at=ids.now_ms() + int(delay * 1000), detail=f"attempt {attempts} failed: {detail}"[:2000]).where(
-        Notification.id == notification_id
-    ).execute()
+    Notification.update(status="pending", due_at=ids.now_ms() + int(delay * 1000),
+                        detail=f"attempt {attempts} failed: {detail}"[:2000]).where(_held(claim)).execute()
     return "pending"
 
 
-def release(notification_ids: list[int]) -> None:
-    """Claims given back at shutdown, due at once for the next process to take."""
-    if notification_ids:
-        Notification.update(status="pending", due_at=ids.now_ms(), attempts=Notification.attempts - 1).where(
-            Notification.id.in_(notification_ids) & (Notification.status == "sending")
-        ).execute()
+def release(claims: list[Claim]) -> None:
+    """Claims given back at shutdown (their attempt not counted), due at once for the next process."""
+    for claim in claims:
+        Notification.update(status="pending", due_at=ids.now_ms(), attempts=claim[1] - 1).where(_held(claim)).execute()
 
 
 async def recent(ctx: ChatContext, app: App, limit: int = 50) -> list[dict[str, Any]]:
@@ -254,15 +177,17 @@ def _summary(row: Notification) -> dict[str, Any]:
         "dueAt": row.due_at,
         "sentAt": row.sent_at,
         "subject": content.get("subject"),
-        "hasContent": bool(content),
+        "hasContent": bool(content.get("text") or content.get("html")),
     }
 
 
 async def content(ctx: ChatContext, app: App, notification_id: int) -> dict[str, Any] | None:
-    """What one of the app's notifications said (the development mailbox shows it)."""
+    """What one of the app's notifications said, where it was kept: the development mailbox's emails
+    (what went to a real SMTP server or SMS gateway is not kept, only its subject and recipients)."""
 
     def read() -> dict[str, Any] | None:
         row = Notification.get_or_none((Notification.id == notification_id) & (Notification.app == app.id))
-        return serialize.loads(row.content, {}) if row is not None and row.content else None
+        kept = serialize.loads(row.content, {}) if row is not None and row.content else {}
+        return kept if kept.get("text") or kept.get("html") else None
 
     return await ctx.db.read(read)

@@ -126,7 +126,7 @@ def _post_reply(app: App, target: ReplyTarget, item: dict, audience: notify_rule
     if row.replied_at is not None:
         raise ReplyRefused("this email was already answered")
     _check_reply(row.id)
-    [stored], events = messages.send_batch(app, target.conversation_id, [item], "email", audience)
+    [stored], events = messages.send_batch(app, target.conversation_id, [item], "email", audience=audience)
     Notification.update(replied_at=ids.now_ms()).where(Notification.id == row.id).execute()
     return stored, events
 

@@ -10,12 +10,13 @@ import dataclasses
 import datetime
 import email.utils
 import pathlib
+import unicodedata
 from email.message import EmailMessage
 from email.policy import SMTP
 
 import jinja2
 
-from server.chat.outbox import Missed
+from server.chat.missed import Missed
 
 TEMPLATES = pathlib.Path(__file__).resolve().parents[2] / "templates" / "notifications"
 environment = jinja2.Environment(
@@ -50,20 +51,26 @@ class Letter:
         return message
 
 
+def one_line(text: str) -> str:
+    """Text for a header (a subject, a display name): line breaks and other control characters are
+    spaces, so what users wrote can never start a header of its own."""
+    return " ".join("".join(" " if unicodedata.category(c).startswith("C") else c for c in text).split())
+
+
 def title(missed: Missed) -> str:
     """The conversation as the recipient knows it: its subject, or who else is in it."""
     if missed.subject:
-        return missed.subject
+        return one_line(missed.subject)
     if missed.others:
-        return "your conversation with " + _names(missed.others)
+        return "your conversation with " + _names([one_line(name) for name in missed.others])
     return "your conversation"
 
 
 def heading(missed: Missed) -> str:
     count = missed.count
-    senders = list(dict.fromkeys(m.sender or "Someone" for m in missed.messages))
+    senders = list(dict.fromkeys(one_line(m.sender) or "Someone" for m in missed.messages))
     if count == 1:
-        return f"{senders[0]} sent you a message" + (f" in {missed.subject}" if missed.subject else "")
+        return f"{senders[0]} sent you a message" + (f" in {one_line(missed.subject)}" if missed.subject else "")
     return f"{count} new messages in {title(missed)}"
 
 
@@ -86,7 +93,7 @@ def letter(missed: Missed, unsubscribe_url: str, reply_address: str | None, mess
         **({"Reply-To": reply_address} if reply_address else {}),
     }
     return Letter(
-        subject=f"{heading(missed)} ({missed.app_name})",
+        subject=f"{heading(missed)} ({one_line(missed.app_name)})",
         text=environment.get_template("email.txt").render(context),
         html=environment.get_template("email.html").render(context),
         headers=headers,

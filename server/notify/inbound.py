@@ -28,20 +28,48 @@ MAX_BYTES = 1_000_000
 LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pl", "sv", "da"]
 
 
-def reply_text(raw: bytes) -> str:
-    """The text a person wrote on top of a reply: quotes, headers of the quoted mail and signatures off."""
+AUTOMATIC_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+
+
+def parse(raw: bytes) -> EmailMessage:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
-    part = message.get_body(preferencelist=("plain", "html"))
+    return message
+
+
+def is_automatic(message: EmailMessage) -> bool:
+    """An out-of-office answer, a bounce or a mailing list's copy (RFC 3834 and common practice): not a reply."""
+    auto_submitted = str(message.get("Auto-Submitted", "no")).strip().lower()
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    return (
+        auto_submitted != "no"
+        or precedence in AUTOMATIC_PRECEDENCE
+        or any(name in message for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress-Reply"))
+        or message.get_content_type() == "multipart/report"
+    )
+
+
+def reply_text(raw: bytes) -> str:
+    """The text a person wrote on top of a reply: quotes, headers of the quoted mail and signatures off."""
+    part = parse(raw).get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
-    body = part.get_content()
+    body = _decoded(part)
     if part.get_content_subtype() == "html":
         body = _html_text(body)
     parsed = EmailReplyParser(languages=LANGUAGES).read(text=body.replace("\r\n", "\n"))
     latest = parsed.replies[0].body if parsed.replies else body
     lines = [line for line in latest.splitlines() if not line.lstrip().startswith(">")]
     return "\n".join(lines).strip()
+
+
+def _decoded(part: EmailMessage) -> str:
+    """A text part's content; an unknown or wrong charset is read as UTF-8 with replacements, not refused."""
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeDecodeError):
+        payload = part.get_payload(decode=True)
+        return payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else str(payload or "")
 
 
 class _TextOf(html.parser.HTMLParser):
@@ -81,6 +109,12 @@ class ReplyHandler:
         self.signer = signer
         self.domain = domain
 
+    async def handle_exception(self, error: Exception) -> str:
+        """Anything unexpected (the database away): a temporary refusal the sender's server retries,
+        not aiosmtpd's default permanent 500 with the error's text."""
+        log.error("inbound mail failed: %s", error, exc_info=error)
+        return "451 4.3.0 the reply could not be taken now; try again later"
+
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list) -> str:  # noqa: N802 (aiosmtpd's names)
         if envelope.rcpt_tos:
             return "452 4.5.3 one reply address per message"
@@ -94,11 +128,14 @@ class ReplyHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         [address] = envelope.rcpt_tos
+        raw = envelope.original_content or envelope.content
+        raw = raw if isinstance(raw, bytes) else raw.encode()
+        if is_automatic(parse(raw)):  # accepted (a refusal would bounce back and forth), never posted
+            log.info("automatic mail to %s (out of office, bounce, list) ignored", address)
+            return "250 OK: automatic mail is not posted"
         try:
             target = await replies.check_reply(self.ctx, self.signer.reply_id(address, self.domain))
-            raw = envelope.original_content or envelope.content
-            text = reply_text(raw if isinstance(raw, bytes) else raw.encode())
-            posted = await replies.post_reply(self.ctx, target, text)
+            posted = await replies.post_reply(self.ctx, target, reply_text(raw))
         except replies.ReplyRefused as refused:
             return f"550 5.7.1 {refused.message}"
         except ChatError as error:  # e.g. the reply is longer than a message may be

@@ -19,7 +19,7 @@ import httpx
 from server.notify.targets import SmtpTarget
 
 log = logging.getLogger(__name__)
-TIMEOUT_SECONDS = 30
+TIMEOUT_SECONDS = 20
 ADDRESS = re.compile(r"[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 DEV_MAILBOX = "development mailbox (PARLEY_SMTP_URL is not set; the dashboard shows it)"
 
@@ -68,6 +68,9 @@ class SmtpMailer:
             if not delivered.to:  # nothing went out: all of it may go later
                 raise TryLater(f"{self.where}: {_describe(error)}") from error
             log.warning("SMTP session ended early after delivering to %s: %s", delivered.to, error)
+            for address in messages:  # recorded, not dropped: a retry would send the others theirs again
+                if address not in delivered.to and address not in delivered.refused:
+                    delivered.refused[address] = f"not sent: the SMTP session ended early ({_describe(error)})"
         return delivered
 
     async def _send_one(self, client: aiosmtplib.SMTP, address: str, message: EmailMessage, delivered: Delivered) -> None:

@@ -6,6 +6,8 @@ Each is parsed once at start; a malformed value stops the server with a message 
 from __future__ import annotations
 
 import dataclasses
+import email.utils
+import re
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SMTP_PORTS = {"smtp": 587, "smtps": 465}
@@ -38,7 +40,7 @@ def parse_smtp_url(url: str) -> SmtpTarget:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        raise TargetError(f"PARLEY_SMTP_URL {url!r} is not a URL: {error}") from None
+        raise TargetError(f"PARLEY_SMTP_URL {_safe(url)!r} is not a URL: {error}") from None
     if parts.scheme not in SMTP_PORTS:
         raise TargetError(f"PARLEY_SMTP_URL must start with smtp:// or smtps://, got {_safe(url)!r}")
     if not parts.hostname:
@@ -71,14 +73,46 @@ def parse_listen_address(name: str, raw: str) -> tuple[str, int]:
 
 
 def parse_http_url(name: str, raw: str) -> str:
+    """An http(s) URL; messages about it show only its origin (its path or query may hold a token)."""
     try:
         parts = urlsplit(raw)
         parts.port
     except ValueError as error:
-        raise TargetError(f"{name} {raw!r} is not a URL: {error}") from None
+        raise TargetError(f"{name} is not a URL ({error}): {safe_origin(raw)!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetError(f"{name} must be an http:// or https:// URL, got {raw!r}")
+        raise TargetError(f"{name} must be an http:// or https:// URL, got {safe_origin(raw)!r}")
     return raw
+
+
+def safe_origin(url: str) -> str:
+    """scheme://host[:port] of a URL, without credentials, path or query: what may be logged of it."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(not a URL)"
+    return f"{parts.scheme}://{host}{port}" if parts.scheme and host else "(not a URL)"
+
+
+DOMAIN = re.compile(r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def parse_domain(name: str, raw: str) -> str:
+    domain = raw.strip().lower().rstrip(".")
+    if not DOMAIN.fullmatch(domain):
+        raise TargetError(f"{name} must be a domain name like replies.example.com, got {raw!r}")
+    return domain
+
+
+def parse_email_from(raw: str) -> str:
+    """PARLEY_EMAIL_FROM: `notifications@example.com` or `Name <notifications@example.com>` -> the address
+    (the display name in notification emails is the app's)."""
+    _, address = email.utils.parseaddr(raw)
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not DOMAIN.fullmatch(domain.lower()):
+        raise TargetError(f"PARLEY_EMAIL_FROM must be an email address like notifications@example.com, got {raw!r}")
+    return address
 
 
 def _safe(url: str) -> str:

@@ -10,21 +10,25 @@ back) so the next process sends them, once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from email.utils import formataddr
 from urllib.parse import quote
 
 from server.chat import ids, outbox, replies
+from server.chat import missed as missed_messages
 from server.chat.context import ChatContext
 from server.chat.notify_rules import EMAIL
-from server.chat.outbox import Missed
+from server.chat.missed import Missed
 from server.config import Settings
 from server.notify import compose
 from server.notify.senders import DevMailbox, Delivered, SmsGateway, SmtpMailer, TryLater, valid_address
+from server.notify.targets import safe_origin
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
-STOP_WAIT_SECONDS = 10
+STOP_WAIT_SECONDS = 25  # longer than one SMTP or gateway call may take (senders.TIMEOUT_SECONDS)
+DELIVERY_SECONDS = 90  # one delivery, all its addresses: well within a claim (outbox.CLAIM_MS)
 
 
 class Notifier:
@@ -37,17 +41,20 @@ class Notifier:
         self.sms = SmsGateway(settings.sms_webhook_url) if settings.sms_webhook_url else None
         self.signer: replies.Signer | None = None
         self._task: asyncio.Task | None = None
-        self._delivering: dict[int, asyncio.Task] = {}
+        self._stopping = asyncio.Event()
+        self._delivering: dict[outbox.Claim, asyncio.Task] = {}
 
     async def start(self) -> None:
         self.signer = await replies.signer(self.ctx)
         self._task = asyncio.create_task(self._run(), name="parley-notifier")
-        log.info("notifications: email via %s%s", self.mailer.where, f", SMS via {self.settings.sms_webhook_url}" if self.sms else "")
+        sms = f", SMS via {safe_origin(self.settings.sms_webhook_url)}" if self.sms else ""
+        log.info("notifications: email via %s%s", self.mailer.where, sms)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """No new claims; deliveries under way finish (or, after STOP_WAIT_SECONDS, are given back)."""
+        self._stopping.set()
+        if self._task is not None:  # not cancelled: a claim being written must come back to be delivered
+            await self._task
         if self._delivering:
             await asyncio.wait(list(self._delivering.values()), timeout=STOP_WAIT_SECONDS)
         unfinished = list(self._delivering)
@@ -59,45 +66,50 @@ class Notifier:
             await self.sms.close()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 claimed = await self._claim()
             except Exception:  # the database away for a moment: the outbox is still there later
                 log.exception("claiming due notifications failed")
                 claimed = []
-            for notification_id in claimed:
-                task = asyncio.create_task(self.deliver(notification_id))
-                self._delivering[notification_id] = task
-                task.add_done_callback(lambda _, n=notification_id: self._delivering.pop(n, None))
+            for claim in claimed:
+                if claim in self._delivering:
+                    continue
+                task = asyncio.create_task(self.deliver(claim))
+                self._delivering[claim] = task
+                task.add_done_callback(lambda _, c=claim: self._delivering.pop(c, None))
             if len(claimed) < outbox.CLAIM_BATCH:
-                await asyncio.sleep(POLL_SECONDS)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), POLL_SECONDS)
 
-    async def _claim(self) -> list[int]:
+    async def _claim(self) -> list[outbox.Claim]:
         due = await self.ctx.db.read(outbox.next_due)  # a read first: the writer only when something is due
         if due is None or due > ids.now_ms():
             return []
         return await self.ctx.db.write(outbox.claim_due)
 
-    async def deliver(self, notification_id: int) -> str:
-        """One claimed notification, to its end or back to the outbox; returns its status."""
-        missed = await self.ctx.db.read(outbox.load, notification_id)
-        if isinstance(missed, str):
-            await self.ctx.db.write(outbox.finish, notification_id, "skipped", missed)
-            return "skipped"
+    async def deliver(self, claim: outbox.Claim) -> str:
+        """One claimed notification, to its end or back to the outbox; returns its status. Whatever
+        goes wrong, it ends one of those ways (and is logged): a notification is never left claimed."""
+        retry_after = self.settings.notification_retry_seconds
         try:
-            delivered, content = await (self._email(missed) if missed.channel == EMAIL else self._sms(missed))
+            missed = await self.ctx.db.read(missed_messages.load, claim[0])
+            if isinstance(missed, str):
+                await self.ctx.db.write(outbox.finish, claim, "skipped", missed)
+                return "skipped"
+            sending = self._email(missed) if missed.channel == EMAIL else self._sms(missed)
+            delivered, content = await asyncio.wait_for(sending, DELIVERY_SECONDS)
         except TryLater as error:
-            log.warning("notification %d not delivered yet: %s", notification_id, error)
-            return await self.ctx.db.write(
-                outbox.retry, notification_id, missed.attempts, str(error), self.settings.notification_retry_seconds
-            )
+            log.warning("notification %d not delivered yet: %s", claim[0], error)
+            return await self.ctx.db.write(outbox.retry, claim, str(error), retry_after)
+        except TimeoutError:
+            log.warning("notification %d: delivery took over %d s", claim[0], DELIVERY_SECONDS)
+            return await self.ctx.db.write(outbox.retry, claim, f"took over {DELIVERY_SECONDS} s", retry_after)
         except Exception as error:  # a bug must not lose the notification: it is retried (and logged)
-            log.exception("notification %d failed", notification_id)
-            return await self.ctx.db.write(
-                outbox.retry, notification_id, missed.attempts, f"internal error: {error}", self.settings.notification_retry_seconds
-            )
+            log.exception("notification %d failed", claim[0])
+            return await self.ctx.db.write(outbox.retry, claim, f"internal error: {error}", retry_after)
         status = "sent" if delivered.to else "failed"
-        await self.ctx.db.write(outbox.finish, notification_id, status, delivered.detail, content)
+        await self.ctx.db.write(outbox.finish, claim, status, delivered.detail, content)
         return status
 
     async def _email(self, missed: Missed) -> tuple[Delivered, dict]:
@@ -110,11 +122,12 @@ class Notifier:
         token = self.signer.unsubscribe_token(missed.app_id, missed.conversation_id, missed.user_id)
         unsubscribe = f"{self.settings.base_url}/notifications/unsubscribe?token={quote(token, safe='')}"
         letter = compose.letter(missed, unsubscribe, reply, f"<parley-notification-{missed.notification_id}@{self.domain}>")
-        sender = formataddr((missed.app_name, self.sender))
+        sender = formataddr((compose.one_line(missed.app_name), self.sender))
         delivered = await self.mailer.send({a: letter.to(a, sender) for a in valid}) if valid else Delivered()
         delivered.refused.update(refused)
-        content = {"subject": letter.subject, "text": letter.text, "html": letter.html, "to": delivered.to,
-                   "via": self.mailer.where, "replyTo": reply, "count": missed.count}
+        content = {"subject": letter.subject, "to": delivered.to, "via": self.mailer.where, "replyTo": reply, "count": missed.count}
+        if isinstance(self.mailer, DevMailbox):  # what went out for real is not kept (a deleted message stays deleted)
+            content.update(text=letter.text, html=letter.html)
         return delivered, content
 
     async def _sms(self, missed: Missed) -> tuple[Delivered, dict]:
@@ -122,5 +135,5 @@ class Notifier:
             return Delivered(refused={"*": "no SMS gateway is configured (PARLEY_SMS_WEBHOOK_URL)"}), {}
         text = compose.sms(missed)
         delivered = await self.sms.send(missed.phones, text, missed.app_id, missed.conversation_id)
-        return delivered, {"subject": text, "text": text, "to": delivered.to, "via": "SMS gateway", "count": missed.count}
+        return delivered, {"to": delivered.to, "via": "SMS gateway", "count": missed.count}
 

@@ -7,20 +7,19 @@ import base64
 import datetime
 import hashlib
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 from server.config import Settings
+from server.notify.targets import safe_origin
 from server.web.headers import DASHBOARD_CSP
 
 
 def delivery(settings: Settings) -> dict[str, str | None]:
     """Where notifications go from this server, for the Notifications tab. The SMS gateway shows only its
     origin: its path or query may hold a token."""
-    gateway = urlsplit(settings.sms_webhook_url) if settings.sms_webhook_url else None
     inbound = settings.inbound_smtp
     return {
         "smtp": settings.smtp.display if settings.smtp else None,
-        "sms": f"{gateway.scheme}://{gateway.netloc.rsplit('@', 1)[-1]}" if gateway else None,
+        "sms": safe_origin(settings.sms_webhook_url) if settings.sms_webhook_url else None,
         "replies": f"{inbound[0]}:{inbound[1]}" if inbound else None,
         "reply_domain": settings.mail_domain,
     }

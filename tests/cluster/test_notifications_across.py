@@ -40,6 +40,8 @@ async def test_a_viewer_on_one_process_is_not_emailed_for_a_message_sent_through
             await asyncio.to_thread(wait_until, lambda: "seller" in viewing_in_redis(cluster.redis_url, tenant["appId"], "order"),
                                     5, "the view to reach Redis")
             api.post("conversations/order/messages", json=[{"text": "watched", "sender": "buyer", "type": "UserMessage"}]).raise_for_status()
+            seen = await sam.next_where("message:new", lambda d: d["message"]["text"] == "watched")
+            await sam.call("conversation:read", {"conversationId": "order", "messageId": seen["message"]["id"]})  # as the widget does
             await asyncio.to_thread(smtp.inbox.wait_for, 1, "helper@example.com")  # the marker
             await sam.call("conversation:view", {"conversationId": None})
             await asyncio.to_thread(wait_until, lambda: "seller" not in viewing_in_redis(cluster.redis_url, tenant["appId"], "order"),

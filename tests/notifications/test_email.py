@@ -112,3 +112,13 @@ def test_an_invalid_address_is_skipped_and_the_others_still_get_theirs(server, t
     assert "not an address refused: not a valid email address" in seller["detail"]
     rita = next(r for r in rows if r["userId"] == "reader")
     assert rita["status"] == "failed" and "no such mailbox" in rita["detail"]
+
+
+def test_line_breaks_in_a_subject_or_name_cannot_start_a_header(server, tenant, order, smtp):
+    order.put("conversations/order-42", json={"subject": "Order #42\r\nBcc: victim@example.com"}).raise_for_status()
+    order.put("users/buyer", json={"name": "Bea\nX-Injected: yes"}).raise_for_status()
+    send(order, "Hello")
+    [email] = smtp.inbox.wait_for(1, "sam@example.com")
+    assert email["Subject"] == "Bea X-Injected: yes sent you a message in Order #42 Bcc: victim@example.com (Acme Market)"
+    assert email["Bcc"] is None and email["X-Injected"] is None
+    assert smtp.inbox.to("victim@example.com") == []

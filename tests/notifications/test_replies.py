@@ -74,6 +74,9 @@ async def test_a_reply_by_email_is_posted_live_without_its_quote_and_signature(s
     assert live["message"]["origin"] == "email" and live["message"]["type"] == "UserMessage"
     stored = order.get("conversations/order-5/messages").json()["data"][0]
     assert stored["text"] == "Yes, I can do Friday." and stored["origin"] == "email"
+    # the reply notifies like any message: Bea (no longer connected) is emailed about it
+    to_bea = await notified(smtp, "bea@example.com")
+    assert "Yes, I can do Friday." in to_bea.get_body(("plain",)).get_content()
 
 
 async def test_forged_reused_and_read_only_reply_addresses_are_refused_at_rcpt(server, settings, tenant, order, smtp):
@@ -93,7 +96,7 @@ async def test_forged_reused_and_read_only_reply_addresses_are_refused_at_rcpt(s
     assert "already answered" in reused.value.recipients[0].message
     # Rita (Read access) has no Reply-To; a correctly signed address for her notification is still refused
     await notified(smtp, "rita@example.com")
-    [rita] = [r for r in outbox(server, tenant["appId"]) if r["userId"] == "reader"]
+    rita = [r for r in outbox(server, tenant["appId"]) if r["userId"] == "reader" and r["status"] == "sent"][-1]
     signer = await replies.signer(server.app.chat)
     with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as read_only:
         await deliver(settings, reply_to(email, "From a reader"), to=signer.reply_address(rita["id"], "replies.parley.test"))
@@ -133,3 +136,25 @@ async def test_the_unsubscribe_link_turns_notify_off_for_that_conversation(serve
     await notified(smtp, "rita@example.com", 2)  # the marker: Rita still hears of it
     await asyncio.to_thread(settled, server, tenant["appId"], 3)
     assert len(smtp.inbox.to("sam@example.com")) == 1
+
+
+async def test_an_automatic_reply_is_not_posted_and_the_address_still_works(server, settings, tenant, order, smtp):
+    send(order, "Hello")
+    email = await notified(smtp, "sam@example.com")
+    away = reply_to(email, "I am out of the office until Monday.")
+    away["Auto-Submitted"] = "auto-replied"
+    await deliver(settings, away)
+    await deliver(settings, reply_to(email, "Back now"))  # the marker, and proof the token was not used up
+    texts = [m["text"] for m in order.get("conversations/order-5/messages").json()["data"]]
+    assert texts == ["Back now", "Hello"]
+
+
+async def test_a_reply_in_an_unknown_charset_is_still_posted(server, settings, tenant, order, smtp):
+    send(order, "Hello")
+    email = await notified(smtp, "sam@example.com")
+    raw = (f"From: sam@example.com\r\nTo: {email['Reply-To']}\r\nSubject: Re: hi\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: text/plain; charset=x-unknown-charset\r\n\r\nSee you at 5\r\n").encode()
+    host, port = settings.inbound_smtp
+    await aiosmtplib.send(raw, sender="sam@example.com", recipients=[email["Reply-To"]], hostname=host, port=port, timeout=10)
+    texts = [m["text"] for m in order.get("conversations/order-5/messages").json()["data"]]
+    assert texts == ["See you at 5", "Hello"]

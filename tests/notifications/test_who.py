@@ -35,9 +35,12 @@ async def test_a_participant_viewing_the_conversation_is_not_notified_until_they
         await sam.call("conversation:join", {"conversationId": "order-9"})
         assert await sam.call("conversation:view", {"conversationId": "order-9"}) == {"viewing": "order-9"}
         send(order, "While you watch")
+        seen = await sam.next_where("message:new", lambda d: d["message"]["text"] == "While you watch")
+        await sam.call("conversation:read", {"conversationId": "order-9", "messageId": seen["message"]["id"]})  # as the widget does
         await wait_emails(smtp, 1, "helper@example.com")  # the marker: Hal, away, got his
         await asyncio.to_thread(settled, server, tenant["appId"], 1)
         assert smtp.inbox.to("seller@example.com") == []
+        assert [r["userId"] for r in outbox(server, tenant["appId"])] == ["helper"]  # none was even started for Sam
         assert await sam.call("conversation:view", {"conversationId": None}) == {"viewing": None}  # the tab lost focus
         send(order, "Now you looked away")
         [email] = await wait_emails(smtp, 1, "seller@example.com")
@@ -45,6 +48,24 @@ async def test_a_participant_viewing_the_conversation_is_not_notified_until_they
         assert "While you watch" not in email.get_body(("plain",)).get_content()
     finally:
         await sam.close()
+
+
+async def test_a_message_that_started_nothing_while_a_view_was_ending_is_in_the_next_email(server, tenant, order, smtp):
+    """The view is decided when a message is stored; one that had just ended (a blur not yet heard of)
+    must not cost the message: unread, it is in the next notification."""
+    sam = await connect(server, tenant["appId"], "seller")
+    try:
+        await sam.call("conversation:join", {"conversationId": "order-9"})
+        await sam.call("conversation:view", {"conversationId": "order-9"})
+        send(order, "Sent as Sam looked away")  # Sam never saw it: no read marker
+        await wait_emails(smtp, 1, "helper@example.com")
+        await sam.call("conversation:view", {"conversationId": None})
+        send(order, "And another")
+        [email] = await wait_emails(smtp, 1, "seller@example.com")
+    finally:
+        await sam.close()
+    text = email.get_body(("plain",)).get_content()
+    assert "Sent as Sam looked away" in text and "And another" in text
 
 
 async def test_viewing_needs_a_join_and_ends_with_the_connection(server, tenant, order, smtp):

@@ -6,11 +6,13 @@
  * frame says nothing.
  */
 
+const UNKNOWN = Symbol("unknown"); // never equal to a conversation id or null
+
 export class ViewingReporter {
   /** @param {{state: any, isSeen: () => boolean, connection: any}} controller */
   constructor(controller) {
     this.controller = controller;
-    /** @type {string | null} */ this.sent = null;
+    /** @type {string | null | symbol} what the server was last told */ this.sent = null;
     const later = () => setTimeout(() => this.update(), 0); // document.hasFocus() settles after the event
     window.addEventListener("blur", later);
     window.addEventListener("focus", later);
@@ -28,7 +30,10 @@ export class ViewingReporter {
     const viewing = this.current();
     if (viewing === this.sent || !connection?.connected) return;
     this.sent = viewing;
-    connection.emit("conversation:view", { conversationId: viewing });
+    connection.request("conversation:view", { conversationId: viewing }).catch(() => {
+      // Not taken (e.g. NOT_JOINED during a rejoin, or offline): unknown, so the next change says it again.
+      if (this.sent === viewing) this.sent = UNKNOWN;
+    });
   }
 
   /** A new connection views nothing until told. */
