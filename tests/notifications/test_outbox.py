@@ -1,6 +1,6 @@
 """The outbox's state machine on a real database: claims are tokens, a lapsed claim cannot overwrite
 its successor's outcome, a never-quiet conversation holds a notification only so long, and attempts
-that never finished end as failed."""
+that never finished end as failed, and (PostgreSQL) a claim waits for a send that is committing."""
 
 from __future__ import annotations
 
@@ -103,3 +103,42 @@ def test_a_message_sent_while_one_is_being_delivered_goes_in_the_next_and_only_t
     first_says, again = db.write_blocking(run)
     assert [m.text for m in first_says.messages] == ["one"]
     assert sorted([m.text for m in said.messages] for said in again) == [["one"], ["two"]]  # nothing twice
+
+
+def test_on_postgresql_a_claim_waits_for_a_committing_send_and_covers_its_message(postgres_url):
+    """A send that is committing when a notification is claimed: the claim waits for the conversation's
+    lock, then covers the message (else the send, having seen the notification pending, started none
+    and the message would be told of by no one)."""
+    import threading
+
+    import psycopg
+
+    database = Database(postgres_url)
+    database.start()
+    try:
+        def setup():
+            app = _world()
+            _send(app, "one")
+            Notification.update(due_at=ids.now_ms() - 1).execute()
+            return Conversation.get().id
+
+        conversation_pk = database.write_blocking(setup)
+        with psycopg.connect(postgres_url) as send:  # a send into the conversation, mid-transaction
+            send.execute("SELECT id FROM conversation WHERE id = %s FOR UPDATE", (conversation_pk,))
+            seq = send.execute(
+                "INSERT INTO message (message_id, conversation_id, sender_id, type, text, custom, origin, created_at) "
+                "SELECT 'msg_two', %s, id, 'UserMessage', 'two', '{}', 'rest', %s FROM \"user\" WHERE user_id = 'buyer' "
+                "RETURNING seq", (conversation_pk, ids.now_ms())).fetchone()[0]
+            claims: list = []
+            claiming = threading.Thread(target=lambda: claims.extend(database.write_blocking(outbox.claim_due)))
+            claiming.start()
+            claiming.join(1.0)
+            assert claiming.is_alive(), "the claim must wait for the send's lock on the conversation"
+            send.commit()
+            claiming.join(10)
+        [claim] = claims
+        says = database.read_blocking(missed.load, claim[0])
+        assert [m.text for m in says.messages] == ["one", "two"]
+        assert database.read_blocking(lambda: Notification.get_by_id(claim[0]).last_seq) == seq
+    finally:
+        database.close()
