@@ -165,11 +165,20 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
         print(f"parley: error: {problem}", file=sys.stderr)
         return 1
     print(f"Parley is serving on {settings.base_url} (demo: {settings.base_url}/demo)", flush=True)
+    print(_email_line(settings), flush=True)
     tune_gc()
     tune_switching()
     server = uvicorn.Server(uvicorn_config(create_app(settings), settings.host, settings.port, settings.log_level))
     server.run()
     return 0 if server.started else 1
+
+
+def _email_line(settings: Settings) -> str:
+    if settings.smtp is None:
+        return ("Notification emails stay in the development mailbox (dashboard, an app's Notifications tab); "
+                "set PARLEY_SMTP_URL to send them")
+    replies = f"; replies by email on {settings.inbound_smtp[0]}:{settings.inbound_smtp[1]}" if settings.inbound_smtp else ""
+    return f"Notification emails go through {settings.smtp.display}{replies}"
 
 
 def cluster(settings: Settings, args: argparse.Namespace) -> int:

@@ -102,3 +102,14 @@ def test_python_dash_m_server_runs(tmp_path):
                             capture_output=True, text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["appId"]
+
+
+def test_serve_says_where_notification_emails_go():
+    from server.cli import _email_line
+    from server.config import Settings
+
+    assert "development mailbox" in _email_line(Settings()) and "PARLEY_SMTP_URL" in _email_line(Settings())
+    configured = Settings.from_env({"PARLEY_SMTP_URL": "smtp://user:secret@mail.example.com", "PARLEY_INBOUND_SMTP": "127.0.0.1:2525"})
+    line = _email_line(configured)
+    assert line == "Notification emails go through smtp://mail.example.com:587; replies by email on 127.0.0.1:2525"
+    assert "secret" not in line

@@ -157,12 +157,15 @@ class InboundMail:
     async def start(self) -> None:
         handler = ReplyHandler(self.ctx, await replies.signer(self.ctx), self.domain)
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            lambda: SMTP(handler, data_size_limit=MAX_BYTES, enable_SMTPUTF8=True, hostname=self.domain, ident="Parley"),
-            self.host,
-            self.port,
-            reuse_port=True,
-        )
+        try:
+            self._server = await loop.create_server(
+                lambda: SMTP(handler, data_size_limit=MAX_BYTES, enable_SMTPUTF8=True, hostname=self.domain, ident="Parley"),
+                self.host,
+                self.port,
+                reuse_port=True,
+            )
+        except OSError as error:
+            raise RuntimeError(f"cannot receive replies on {self.host}:{self.port} (PARLEY_INBOUND_SMTP): {error}") from None
         log.info("receiving replies by email on %s:%d for *@%s", self.host, self.port, self.domain)
 
     async def stop(self) -> None:
