@@ -29,6 +29,7 @@ from server.realtime.writer import settle
 from server.serving import UVICORN_OPTIONS
 from server.notify.inbound import InboundMail
 from server.notify.worker import Notifier
+from server.webhooks.worker import WebhookSender
 from server.web import dashboard, demo, embed, rest, unsubscribe
 from server.web.headers import SecurityHeaders
 from server.web.paths import StrictPaths
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> ParleyApp:
     channels = ("email", "sms") if settings.sms_webhook_url else ("email",)
     chat = ChatContext(database, limits=RateLimiter(settings.redis_url), notification_channels=channels, **shared)
     notifier = Notifier(chat, settings)
+    webhooks = WebhookSender(chat, settings)
     inbound = InboundMail(chat, *settings.inbound_smtp, settings.mail_domain) if settings.inbound_smtp else None
     sio = create_sio(engine_options(settings))
     realtime = RealtimeHandlers(sio, chat)
@@ -105,6 +107,7 @@ def create_app(settings: Settings) -> ParleyApp:
         if cluster is not None:
             await cluster.start()
         await notifier.start()
+        await webhooks.start()
         if inbound is not None:
             await inbound.start()
         try:
@@ -119,6 +122,7 @@ def create_app(settings: Settings) -> ParleyApp:
             if inbound is not None:
                 await inbound.stop()
             await notifier.stop()
+            await webhooks.stop()
             if cluster is not None:
                 await cluster.stop()
             await chat.limits.close()

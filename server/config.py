@@ -53,6 +53,9 @@ class Settings:
     reply_domain: str | None = None  # the domain of reply addresses; default the public URL's host
     sms_webhook_url: str | None = None
     notification_retry_seconds: float = 30.0  # the first retry after a failed delivery; doubling after
+    webhook_allow_private: bool = False  # webhooks to loopback/private addresses (tests, a receiver on this machine)
+    webhook_retry_hours: float = 24.0  # how long an undelivered webhook event is retried
+    webhook_retry_seconds: float = 10.0  # the first retry of a webhook event; doubling (with jitter) after
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +79,9 @@ class Settings:
             ws_backlog_total_bytes=_positive(env, "PARLEY_WS_BACKLOG_TOTAL_BYTES", defaults.ws_backlog_total_bytes),
             node_lease_seconds=_integer(env, "PARLEY_NODE_LEASE_SECONDS", defaults.node_lease_seconds, 1, 300),
             **_notification_settings(env),
+            webhook_allow_private=_choice(env, "PARLEY_WEBHOOK_ALLOW_PRIVATE", ("0", "1"), "0") == "1",
+            webhook_retry_hours=float(_integer(env, "PARLEY_WEBHOOK_RETRY_HOURS", 24, 1, 168)),
+            webhook_retry_seconds=float(_integer(env, "PARLEY_WEBHOOK_RETRY_SECONDS", 10, 1, 3600)),
         )
 
     def replace(self, **changes: object) -> Settings:

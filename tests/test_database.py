@@ -33,7 +33,7 @@ from server.db.models import MODELS, App, Conversation, Message, User
 from tests.services import PG_HOST, pg_admin
 
 MIGRATION_TABLE = "schema_migration"
-ALL_MIGRATIONS = ["0001_initial", "0002_settings", "0003_rate_limits", "0004_notifications"]
+ALL_MIGRATIONS = ["0001_initial", "0002_settings", "0003_rate_limits", "0004_notifications", "0005_webhooks"]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -7,7 +7,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from server.chat import ids, lookup, ratelimits, serialize
+from server.chat import ids, lookup, ratelimits, serialize, webhook_events
 from server.chat.context import ChatContext
 from server.chat.errors import Conflict, InvalidInput, Unauthorized
 from server.chat.notify_rules import MAX_DELAY_SECONDS
@@ -18,10 +18,12 @@ BOOLEAN_SETTINGS = {
     "disallowConversationSync": "disallow_conversation_sync",
     "identityVerification": "identity_verification",
     "looseVerifiedSync": "loose_verified_sync",
+    "webhookAllowHttp": "webhook_allow_http",
 }
 INTEGER_SETTINGS = {"participantLimit": "participant_limit", "guestLimit": "guest_limit"}
 MAX_LIMIT = 1_000_000
-SETTING_KEYS = (*BOOLEAN_SETTINGS, *INTEGER_SETTINGS, "notificationDelay", "notificationLink", "allowedOrigins", *ratelimits.RULES)
+TEXT_SETTINGS = ("notificationDelay", "notificationLink", "webhookUrl", "webhookEvents", "allowedOrigins")
+SETTING_KEYS = (*BOOLEAN_SETTINGS, *INTEGER_SETTINGS, *TEXT_SETTINGS, *ratelimits.RULES)
 
 
 def parse_settings(pairs: dict[str, str]) -> dict[str, Any]:
@@ -58,6 +60,10 @@ def parse_setting(key: str, raw: str) -> tuple[str, Any]:
         return "notification_delay", _parse_delay(raw)
     if key == "notificationLink":
         return "notification_link", _parse_link(raw)
+    if key == "webhookUrl":
+        return "webhook_url", _parse_webhook_url(raw)
+    if key == "webhookEvents":
+        return "webhook_events", serialize.dumps(_parse_webhook_events(raw))
     raise InvalidInput(f"unknown setting {key!r}; settings are: {', '.join(SETTING_KEYS)}")
 
 
@@ -87,6 +93,27 @@ def _parse_link(raw: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc or len(link) > 2000:
         raise InvalidInput(f"notificationLink must be an http:// or https:// URL, got {raw[:200]!r}")
     return link
+
+
+def _parse_webhook_url(raw: str) -> str | None:
+    url = raw.strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or len(url) > 2000:
+        raise InvalidInput(f"webhookUrl must be an https:// URL (http:// with webhookAllowHttp), got {raw[:200]!r}")
+    return url
+
+
+def _parse_webhook_events(raw: str) -> list[str]:
+    """Comma-separated event types, or `*` for every one."""
+    if raw.strip() == "*":
+        return list(webhook_events.TYPES)
+    chosen = [t.strip() for t in raw.split(",") if t.strip()]
+    unknown = [t for t in chosen if t not in webhook_events.TYPES]
+    if unknown:
+        raise InvalidInput(f"webhookEvents: unknown event {unknown[0]!r}; events are: {', '.join(webhook_events.TYPES)}")
+    return [t for t in webhook_events.TYPES if t in chosen]
 
 
 APP_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -119,6 +146,7 @@ async def list_apps(ctx: ChatContext) -> list[dict[str, Any]]:
 async def update_settings(ctx: ChatContext, app_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     updated = await ctx.write(_update_settings, app_id, changes)
     ctx.forget_app(app_id)
+    webhook_events.forget(app_id)
     return updated
 
 
@@ -152,6 +180,7 @@ def parse_form_settings(form: dict[str, str]) -> dict[str, Any]:
     pairs = {key: "true" if form.get(key) == "on" else "false" for key in BOOLEAN_SETTINGS}
     fields = (*INTEGER_SETTINGS, "notificationDelay", "notificationLink", "allowedOrigins", *ratelimits.RULES)
     pairs.update({key: form.get(key, "") for key in fields})
+    pairs.pop("webhookAllowHttp", None)  # the Webhooks tab has its own form
     return parse_settings(pairs)
 
 

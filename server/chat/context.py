@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from server.chat import lookup
+from server.chat import lookup, webhook_events
 from server.chat.events import Event, EventBus
 from server.chat.guests import GuestRegistry, LocalGuestRegistry
 from server.chat.live import LiveConnections
@@ -50,7 +50,7 @@ class ChatContext:
 
     async def write(self, fn: Callable[..., tuple[T, list[Event]]], *args: object) -> T:
         """Run a writing use case: `fn` returns (result, events); events go out after commit."""
-        result, events = await self.db.write(fn, *args)
+        result, events = await self.db.write(webhook_events.recorded, fn, args)  # webhooks in the same transaction
         await self.events.publish(events)
         return result
 

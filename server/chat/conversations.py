@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.chat import access, events, ids, lookup, serialize
+from server.chat import access, events, ids, lookup, serialize, webhook_events
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.events import Event
@@ -31,6 +31,8 @@ def _put_conversation(app: App, conversation_id: str, fields: dict[str, Any]) ->
     emitted = [participant_added_event(app, conversation, p, u) for p, u in added]
     if changed and not created:
         emitted.insert(0, conversation_updated_event(app, view))
+    if created:
+        webhook_events.record(app.app_id, "conversation.created", {"conversation": view}, webhook_events.conversation_key(conversation_id))
     return {}, emitted
 
 

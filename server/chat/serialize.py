@@ -46,6 +46,9 @@ def app_json(app: App, with_secret: bool = False) -> dict[str, Any]:
         "rateLimits": ratelimits.effective(app.rate_limits),
         "notificationDelay": app.notification_delay,
         "notificationLink": app.notification_link,
+        "webhookUrl": app.webhook_url,
+        "webhookEvents": loads(app.webhook_events, []),
+        "webhookAllowHttp": bool(app.webhook_allow_http),
         "createdAt": app.created_at,
     }
     if with_secret:

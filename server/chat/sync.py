@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.chat import limits, lookup
+from server.chat import limits, lookup, webhook_events
 from server.chat.context import ChatContext
 from server.chat.conversations import (
     add_participants,
@@ -104,6 +104,9 @@ def _sync(session: Session, conversation_id: str, attributes: dict[str, Any], en
         emitted += _set_participant(app, conversation, user, entry["settings"])
     if changed and not created:
         emitted.insert(0, conversation_updated_event(app, lookup.conversation_view(conversation)))
+    if created and webhook_events.wanted(app.app_id, "conversation.created"):
+        view = {"conversation": lookup.conversation_view(conversation)}
+        webhook_events.record(app.app_id, "conversation.created", view, webhook_events.conversation_key(conversation_id))
     return {"created": created}, emitted
 
 

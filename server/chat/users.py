@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.chat import ids, lookup, serialize, unreads
+from server.chat import ids, lookup, serialize, unreads, webhook_events
 from server.chat.context import ChatContext
 from server.chat.errors import InvalidInput
 from server.chat.validation import parse_id, parse_limit, parse_timestamp, parse_user
@@ -29,8 +29,11 @@ def upsert_user(app: App, user_id: str, fields: dict[str, Any]) -> User:
     """Apply parsed user fields (see `parse_user`) to a stored user, creating it if needed."""
     user = lookup.user_or_none(app, user_id)
     if user is not None:
+        before = dict(user.__data__)
         serialize.store_fields(user, fields, JSON_LIST_FIELDS)
         user.save()
+        if user.__data__ != before:
+            webhook_events.record(app.app_id, "user.updated", {"user": serialize.user_json(user)}, webhook_events.user_key(user_id))
         return user
     if not fields.get("name"):
         raise InvalidInput(f"user {user_id!r} does not exist yet; name is required to create it")
@@ -39,6 +42,7 @@ def upsert_user(app: App, user_id: str, fields: dict[str, Any]) -> User:
     # A compiled INSERT: on a lobby's busiest moment every arriving guest is a new user (db/compiled.py).
     user.id = queries.INSERT_USER.insert(**{column: user.__data__.get(column) for column in queries.USER_COLUMNS})
     user.__data__["app"] = app.id
+    webhook_events.record(app.app_id, "user.created", {"user": serialize.user_json(user)}, webhook_events.user_key(user_id))
     return user
 
 

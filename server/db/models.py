@@ -42,6 +42,9 @@ class App(BaseModel):
     loose_verified_sync = BooleanField(default=False)  # verified sessions may sync anyone and anything
     notification_delay = IntegerField(default=60)  # seconds of quiet before missed messages are sent
     notification_link = TextField(null=True)  # where notifications link back to; {conversationId} is replaced
+    webhook_url = TextField(null=True)  # where events are POSTed; None: no webhooks
+    webhook_events = TextField(default="[]")  # JSON list of the event types sent
+    webhook_allow_http = BooleanField(default=False)  # plain http:// (for development)
 
 
 class User(BaseModel):
@@ -151,6 +154,32 @@ class Notification(BaseModel):
         )
 
 
+class WebhookEvent(BaseModel):
+    """The webhook outbox: one event for one app's webhook, written in the transaction of the change
+    it tells of, delivered (and retried) by server.webhooks.worker; kept afterwards as the delivery log."""
+
+    id = BigAutoField()
+    app = ForeignKeyField(App, on_delete="CASCADE", index=False)
+    event_id = CharField(max_length=64, unique=True)  # the body's `id`: the receiver's de-duplication key
+    type = CharField(max_length=64)
+    body = TextField()  # the exact JSON that is signed and sent
+    ordering_key = CharField(max_length=255, null=True)  # a conversation id: its events go in order
+    status = CharField(max_length=16, default="pending")  # pending | sending | delivered | failed
+    attempts = IntegerField(default=0)
+    due_at = BigIntegerField()
+    created_at = BigIntegerField()
+    delivered_at = BigIntegerField(null=True)
+    response_status = IntegerField(null=True)  # of the last attempt
+    latency_ms = IntegerField(null=True)  # of the last attempt
+    detail = TextField(default="")
+
+    class Meta:
+        indexes = (
+            (("status", "due_at"), False),
+            (("app", "ordering_key", "id"), False),
+        )
+
+
 class Setting(BaseModel):
     """Server-wide values: the admin password hash, the dashboard cookie secret."""
 
@@ -158,4 +187,4 @@ class Setting(BaseModel):
     value = TextField()
 
 
-MODELS = (App, User, Conversation, Participant, Message, Notification, Setting)
+MODELS = (App, User, Conversation, Participant, Message, Notification, WebhookEvent, Setting)
