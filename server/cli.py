@@ -10,7 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from server.chat import admin, apps, users
+from server.chat import admin, apps, users, webhook_events, webhook_outbox
 from server.chat.context import ChatContext
 from server.chat.demo import DEMO_APP_ID, DEMO_USERS
 from server.chat.errors import ChatError, InvalidInput
@@ -46,6 +46,15 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("app_id")
     set_.add_argument("pairs", nargs="+", metavar="key=value")
 
+    webhook = commands.add_parser("webhook", help="an app's webhook: its delivery log, a test event, redelivery").add_subparsers(
+        dest="webhook_command", required=True
+    )
+    webhook.add_parser("log", help="the latest 100 deliveries, newest first, as JSON").add_argument("app_id")
+    webhook.add_parser("test", help="send a test event to the app's webhook").add_argument("app_id")
+    redeliver = webhook.add_parser("redeliver", help="send a delivered or failed event again (by its log id)")
+    redeliver.add_argument("app_id")
+    redeliver.add_argument("id", type=int)
+
     commands.add_parser("demo", help="create the demo app and its users (idempotent)")
 
     admin_cmd = commands.add_parser("admin", help="the dashboard's administrator").add_subparsers(
@@ -76,6 +85,8 @@ def _name(args: argparse.Namespace) -> str:
         return f"app {args.app_command}"
     if args.command == "admin":
         return f"admin {args.admin_command}"
+    if args.command == "webhook":
+        return f"webhook {args.webhook_command}"
     return args.command
 
 
@@ -143,12 +154,34 @@ def read_new_password() -> str:
     return password
 
 
+async def webhook_log(chat: ChatContext, args: argparse.Namespace) -> int:
+    return print_json(await webhook_outbox.log(chat, await apps.get_app(chat, args.app_id)))
+
+
+async def webhook_test(chat: ChatContext, args: argparse.Namespace) -> int:
+    app = await apps.get_app(chat, args.app_id)
+    if not app.webhook_url:
+        raise InvalidInput(f"app {args.app_id!r} has no webhook: set one with parley app set {args.app_id} webhookUrl=https://...")
+    event_id = await chat.db.write(webhook_events.record_test, app.app_id)
+    return print_json({"queued": event_id, "to": app.webhook_url})
+
+
+async def webhook_redeliver(chat: ChatContext, args: argparse.Namespace) -> int:
+    app = await apps.get_app(chat, args.app_id)
+    if not await chat.db.write(webhook_outbox.redeliver, app, args.id):
+        raise InvalidInput(f"no delivered or failed event {args.id} in app {args.app_id!r} (see parley webhook log)")
+    return print_json({"queued": args.id})
+
+
 COMMANDS: dict[str, Callable[[ChatContext, argparse.Namespace], Awaitable[int]]] = {
     "admin set-password": admin_set_password,
     "app create": app_create,
     "app list": app_list,
     "app set": app_set,
     "demo": demo,
+    "webhook log": webhook_log,
+    "webhook test": webhook_test,
+    "webhook redeliver": webhook_redeliver,
 }
 
 

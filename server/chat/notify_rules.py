@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from server.chat import ids
+from server.chat import ids, webhook_events
 from server.chat.context import ChatContext
 from server.db import queries
 from server.db.models import App, Conversation, Notification, User
@@ -55,7 +55,8 @@ def gather(app: App, conversation: Conversation, seq: int, sender: User, text: s
     has none. One who has one already needs nothing written: it covers every message from its first
     on, and it waits for the conversation to be quiet (chat.outbox.claim_due reads the conversation's
     last message time). So a send into a busy conversation writes nothing here at all."""
-    wanted = {(user_pk, channel) for user_pk, emails, phones in _recipients(conversation, sender, text, audience.viewers)
+    recipients = _recipients(conversation, sender, text, audience.viewers)
+    wanted = {(user_pk, channel) for user_pk, _, emails, phones in recipients
               for channel in audience.channels if (emails if channel == EMAIL else phones)}
     if not wanted:
         return
@@ -67,13 +68,20 @@ def gather(app: App, conversation: Conversation, seq: int, sender: User, text: s
             [{"app": app.id, "conversation": conversation.id, "user": user_pk, "channel": channel, "first_seq": seq,
               "due_at": due_at, "created_at": now} for user_pk, channel in sorted(new)]
         ).execute()
+        if webhook_events.wanted(app.app_id, "notification.triggered"):
+            user_ids = {user_pk: user_id for user_pk, user_id, _, _ in recipients}
+            for user_pk, channel in sorted(new):
+                data = {"conversationId": conversation.conversation_id, "userId": user_ids[user_pk], "channel": channel,
+                        "dueAt": due_at}
+                webhook_events.record(app.app_id, "notification.triggered", data,
+                                      webhook_events.conversation_key(conversation.conversation_id), after=True)
 
 
-def _recipients(conversation: Conversation, sender: User, text: str, viewers: frozenset[str]) -> list[tuple[int, bool, bool]]:
-    """(user pk, has an email, has a phone) of each participant this message notifies."""
+def _recipients(conversation: Conversation, sender: User, text: str, viewers: frozenset[str]) -> list[tuple[int, str, bool, bool]]:
+    """(user pk, user id, has an email, has a phone) of each participant this message notifies."""
     mentioning = "@" in text
     return [
-        (user_pk, _listed(email), _listed(phone))
+        (user_pk, user_id, _listed(email), _listed(phone))
         for user_pk, user_id, name, email, phone, notify in queries.NOTIFY_CANDIDATES.tuples(conversation=conversation.id, sender=sender.id)
         if user_id not in viewers and wants(notify, mentioning and mentions(text, user_id, name))
     ]

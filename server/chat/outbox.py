@@ -15,7 +15,7 @@ from typing import Any
 
 from peewee import fn
 
-from server.chat import ids, notify_rules, serialize
+from server.chat import ids, notify_rules, serialize, webhook_events
 from server.chat.context import ChatContext
 from server.db import queries
 from server.db.models import App, Conversation, Message, Notification, User, database_proxy
@@ -111,9 +111,29 @@ def _held(claim: Claim):
 def finish(claim: Claim, status: str, detail: str, content: dict[str, Any] | None = None) -> bool:
     """`sent`, `skipped` or `failed`, for good; False if the claim had lapsed (another took it over)."""
     sent_at = ids.now_ms() if status == "sent" else None
-    return Notification.update(
+    finished = Notification.update(
         status=status, detail=detail[:2000], content=serialize.dumps(content) if content else None, sent_at=sent_at
     ).where(_held(claim)).execute() == 1
+    if finished and status == "sent":
+        _sent_webhook(claim[0], (content or {}).get("count"))
+    return finished
+
+
+def _sent_webhook(notification_id: int, count: int | None) -> None:
+    row = (
+        Notification.select(Notification.channel, Notification.sent_at, App.app_id.alias("app_key"),
+                            Conversation.conversation_id.alias("conversation_key"), User.user_id.alias("user_key"))
+        .join(App, on=(Notification.app == App.id)).switch(Notification)
+        .join(Conversation, on=(Notification.conversation == Conversation.id)).switch(Notification)
+        .join(User, on=(Notification.user == User.id))
+        .where(Notification.id == notification_id)
+        .objects()
+        .get()
+    )
+    if webhook_events.wanted(row.app_key, "notification.sent"):
+        data = {"conversationId": row.conversation_key, "userId": row.user_key, "channel": row.channel, "messages": count,
+                "sentAt": row.sent_at}
+        webhook_events.record(row.app_key, "notification.sent", data, webhook_events.conversation_key(row.conversation_key))
 
 
 def retry(claim: Claim, detail: str, first_delay_seconds: float) -> str:

@@ -10,6 +10,7 @@ created, a notification started or sent) call `record` themselves. Bodies are Ta
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -46,15 +47,23 @@ FROM_DOMAIN = {
 CONFIG_MAX_AGE_SECONDS = 2.0  # like ChatContext's settings: a change in another process applies within this
 
 _configs: dict[str, tuple[float, int, frozenset[str]]] = {}  # app id -> (read at, app pk, types on)
+_after = threading.local()  # the writer thread's events to record after the domain events of its use case
 
 
 def recorded(fn: Callable[..., tuple[Any, list[Event]]], args: tuple) -> tuple[Any, list[Event]]:
-    """Run a writing use case and, in its transaction, record the webhook events of what it changed."""
-    result, emitted = fn(*args)
-    for event in emitted:
-        kind = FROM_DOMAIN.get(event.name)
-        if kind is not None and wanted(event.app_id, kind):
-            record(event.app_id, kind, _data(event), conversation_key(event.conversation_id))
+    """Run a writing use case and, in its transaction, record the webhook events of what it changed:
+    those of its domain events, then those it asked to come after them (`record(..., after=True)`)."""
+    _after.pending = []
+    try:
+        result, emitted = fn(*args)
+        for event in emitted:
+            kind = FROM_DOMAIN.get(event.name)
+            if kind is not None and wanted(event.app_id, kind):
+                record(event.app_id, kind, _data(event), conversation_key(event.conversation_id))
+        for later in _after.pending:
+            _insert(*later)
+    finally:
+        _after.pending = None
     return result, emitted
 
 
@@ -63,16 +72,25 @@ def wanted(app_id: str, kind: str) -> bool:
     return kind in _config(app_id)[1]
 
 
-def record(app_id: str, kind: str, data: dict[str, Any], ordering_key: str | None = None) -> None:
-    """One event into the outbox, if the app's webhook takes it (inside the caller's transaction)."""
+def record(app_id: str, kind: str, data: dict[str, Any], ordering_key: str | None = None, after: bool = False) -> None:
+    """One event into the outbox, if the app's webhook takes it (inside the caller's transaction);
+    `after`: once the use case's domain events are recorded (a notification after its message)."""
     app_pk, types = _config(app_id)
     if kind not in types:
         return
+    if after and getattr(_after, "pending", None) is not None:
+        _after.pending.append((app_pk, kind, data, ordering_key))
+    else:
+        _insert(app_pk, kind, data, ordering_key)
+
+
+def _insert(app_pk: int, kind: str, data: dict[str, Any], ordering_key: str | None) -> str:
     now = ids.now_ms()
     event_id = "evt_" + ids.new_message_id().removeprefix("msg_")
     body = serialize.dumps({"id": event_id, "createdAt": now, "type": kind, "data": data})
     WebhookEvent.create(app=app_pk, event_id=event_id, type=kind, body=body, ordering_key=ordering_key,
                         due_at=now, created_at=now)
+    return event_id
 
 
 def conversation_key(conversation_id: str) -> str:
@@ -82,6 +100,16 @@ def conversation_key(conversation_id: str) -> str:
 
 def user_key(user_id: str) -> str:
     return "u:" + user_id
+
+
+TEST = "webhook.test"
+
+
+def record_test(app_id: str) -> str:
+    """A test event for the app's webhook whatever types it takes (the dashboard's button, `parley
+    webhook test`); returns its id."""
+    app_pk, _ = _config(app_id)
+    return _insert(app_pk, TEST, {"appId": app_id, "message": "A test event from Parley"}, None)
 
 
 def forget(app_id: str) -> None:

@@ -71,3 +71,30 @@ def test_http_needs_the_apps_opt_in(server, receiver):
     rows = wait_until(lambda: [r for r in log(server, app["appId"]) if r["status"] == "failed"] or None, 10, "a refusal")
     assert "must be https://" in rows[0]["detail"] and receiver.requests == []
     assert webhook_outbox.LOG_SIZE == 100
+
+
+def test_the_command_line_sends_a_test_event_shows_the_log_and_redelivers(tmp_path, receiver):
+    """`parley webhook test|log|redeliver` against a running `parley serve` on the same database."""
+    import json
+
+    from tests.notifications.conftest import wait_until
+    from tests.processes import ParleyProcess, parley
+
+    process = ParleyProcess(tmp_path / "parley.db", PARLEY_WEBHOOK_ALLOW_PRIVATE="1")
+    app = process.create_app("Acme")
+    receiver.secret_key = app["secretKey"]
+    process.set_app(app["appId"], webhookUrl=receiver.url, webhookEvents="message.sent", webhookAllowHttp="true")
+    process.start()
+    try:
+        queued = json.loads(parley("webhook", "test", app["appId"], env=process.env))
+        wait_until(lambda: receiver.events, 10, "the test event")
+        assert receiver.events[0]["id"] == queued["queued"] and receiver.events[0]["type"] == "webhook.test"
+        [row] = wait_until(lambda: [r for r in json.loads(parley("webhook", "log", app["appId"], env=process.env))
+                                    if r["status"] == "delivered"], 10, "the log to show it delivered")
+        assert row["responseStatus"] == 200 and row["attempts"] == 1
+        parley("webhook", "redeliver", app["appId"], str(row["id"]), env=process.env)
+        wait_until(lambda: len(receiver.events) == 2, 10, "the redelivery")
+        assert receiver.events[1]["id"] == queued["queued"]  # the same event, for the receiver to recognise
+    finally:
+        process.stop()
+    assert process.tracebacks() == []

@@ -64,3 +64,19 @@ def test_the_signature_fails_when_the_body_is_altered(server, tenant, receiver):
     body = (b'{"id":"' + receiver.events[0]["id"].encode() + b'"}')
     assert not verify(tenant["secretKey"], headers["X-TalkJS-Timestamp"], body, headers["X-TalkJS-Signature"])
     assert headers["X-Parley-Signature"] == headers["X-TalkJS-Signature"] and headers["X-TalkJS-Signature"].isupper()
+
+
+def test_notifications_triggered_and_sent(server, tenant, receiver):
+    server.update_app(tenant["appId"], notificationDelay=0)
+    with rest(server, tenant) as api:
+        api.put("users/bea", json={"name": "Bea"}).raise_for_status()
+        api.put("users/sam", json={"name": "Sam", "email": ["sam@example.com"]}).raise_for_status()
+        api.put("conversations/order", json={"participants": ["bea", "sam"]}).raise_for_status()
+        api.post("conversations/order/messages", json=[{"text": "hi", "sender": "bea", "type": "UserMessage"}]).raise_for_status()
+    receiver.wait_for(lambda events: any(e["type"] == "notification.sent" for e in events), 15, "notification.sent")
+    [triggered] = receiver.of_type("notification.triggered")
+    [sent] = receiver.of_type("notification.sent")
+    assert triggered["data"] | {"dueAt": 0} == {"conversationId": "order", "userId": "sam", "channel": "email", "dueAt": 0}
+    assert sent["data"]["userId"] == "sam" and sent["data"]["messages"] == 1 and sent["data"]["channel"] == "email"
+    types = [e["type"] for e in receiver.events if e["data"].get("conversationId") == "order" or e["data"].get("conversation", {}).get("id") == "order"]
+    assert types.index("message.sent") < types.index("notification.triggered") < types.index("notification.sent")
