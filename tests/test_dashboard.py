@@ -1,4 +1,5 @@
-"""The dashboard over HTTP: sign-in, CSRF, rate limit, apps, settings, secret rotation, browsing, notifications."""
+"""The dashboard over HTTP: sign-in, CSRF, rate limit, apps, settings, secret rotation, browsing, notifications,
+webhooks."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import re
 import httpx
 import pytest
 
-from server.chat import admin, lookup
+from server.chat import admin, ids, lookup
 from server.notify.targets import SmtpTarget
 from server.proxies import parse_networks
+from server.db.models import WebhookEvent
 from server.web import dashboard, mailbox
 from server.web.dashboard_auth import SignInGuard
 from tests.conftest import free_port
@@ -56,7 +58,8 @@ def admin_client(browser_client, with_password):
 
 
 PAGES = ["/dashboard", "/dashboard/apps/x", "/dashboard/apps/x/users", "/dashboard/apps/x/conversations",
-         "/dashboard/apps/x/conversation?id=c", "/dashboard/apps/x?tab=notifications", "/dashboard/apps/x/notification?id=1"]
+         "/dashboard/apps/x/conversation?id=c", "/dashboard/apps/x?tab=notifications", "/dashboard/apps/x/notification?id=1",
+         "/dashboard/apps/x?tab=webhooks"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -65,7 +68,11 @@ def test_no_page_without_signing_in(browser_client, path):
     assert response.status_code == 303 and response.headers["location"] == "/dashboard/login"
 
 
-@pytest.mark.parametrize("path", ["/dashboard/apps", "/dashboard/apps/x/settings", "/dashboard/apps/x/rotate"])
+ACTIONS = ["/dashboard/apps", "/dashboard/apps/x/settings", "/dashboard/apps/x/rotate", "/dashboard/apps/x/webhooks",
+           "/dashboard/apps/x/webhooks/test", "/dashboard/apps/x/webhooks/redeliver"]
+
+
+@pytest.mark.parametrize("path", ACTIONS)
 def test_no_action_without_signing_in(browser_client, path):
     assert browser_client.post(path, data={"name": "x"}).status_code == 303
 
@@ -354,3 +361,72 @@ def test_a_notification_of_another_app_or_none_at_all_is_not_found(admin_client,
     other = server.create_app("Other")["appId"]
     foreign = admin_client.get(f"/dashboard/apps/{other}/notification?id={notified['id']}")
     assert foreign.status_code == 404 and notified["subject"] not in foreign.text
+
+
+def test_the_webhooks_tab_saves_url_events_and_plain_http(admin_client, server):
+    app_id = create_app(admin_client, "Shop")
+    page = admin_client.get(f"/dashboard/apps/{app_id}?tab=webhooks")
+    assert "docs/webhooks.md" in page.text and "Webhooks are off" in page.text and "No events yet" in page.text
+    form = {"csrf": csrf_of(page), "webhookUrl": "http://hooks.example.com/parley", "webhookAllowHttp": "on",
+            "webhookEvents": ["message.sent", "user.created"]}
+    saved = admin_client.post(f"/dashboard/apps/{app_id}/webhooks", data=form)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("?tab=webhooks&webhook-saved=1")
+    shown = admin_client.get(saved.headers["location"]).text
+    assert "Webhook settings saved" in shown and 'value="http://hooks.example.com/parley"' in shown
+    checked = re.findall(r'name="webhookEvents" value="([^"]+)" checked', shown)
+    assert checked == ["user.created", "message.sent"]  # in the order of webhook_events.TYPES
+    assert re.search(r'name="webhookAllowHttp" checked', shown)
+    app = server.app.chat.db.write_blocking(lookup.find_app, app_id)
+    assert (app.webhook_url, json.loads(app.webhook_events), app.webhook_allow_http) == (
+        "http://hooks.example.com/parley", ["user.created", "message.sent"], True)
+
+
+def test_an_invalid_webhook_url_is_refused_with_its_message(admin_client, server):
+    app_id = create_app(admin_client, "Shop")
+    token = csrf_of(admin_client.get(f"/dashboard/apps/{app_id}?tab=webhooks"))
+    refused = admin_client.post(f"/dashboard/apps/{app_id}/webhooks", data={"csrf": token, "webhookUrl": "ftp://nope"})
+    assert refused.status_code == 400 and "webhookUrl must be an https:// URL" in refused.text
+    assert server.app.chat.db.write_blocking(lookup.find_app, app_id).webhook_url is None
+
+
+def webhook_row(server, app_id: str, status: str, attempts: int) -> int:
+    def write():
+        app = lookup.find_app(app_id)
+        now = ids.now_ms()
+        return WebhookEvent.create(app=app.id, event_id=f"evt_{status}{now}", type="message.sent", body="{}", status=status,
+                                   attempts=attempts, due_at=now + 3_600_000, created_at=now, detail="HTTP 500").id
+
+    return server.app.chat.db.write_blocking(write)
+
+
+def test_the_test_event_needs_csrf_and_a_url_and_shows_in_the_log(admin_client, server):
+    app_id = create_app(admin_client, "Shop")
+    path = f"/dashboard/apps/{app_id}/webhooks/test"
+    token = csrf_of(admin_client.get(f"/dashboard/apps/{app_id}?tab=webhooks"))
+    no_url = admin_client.post(path, data={"csrf": token})
+    assert no_url.status_code == 400 and "set a webhook URL" in no_url.text
+    server.update_app(app_id, webhookUrl="https://hooks.example.com/parley", webhookEvents="message.sent")
+    assert admin_client.post(path).status_code == 403
+    assert admin_client.post(path, data={"csrf": "forged"}).status_code == 403
+    assert "No events yet" in admin_client.get(f"/dashboard/apps/{app_id}?tab=webhooks").text
+    queued = admin_client.post(path, data={"csrf": token})
+    assert queued.status_code == 303 and queued.headers["location"].endswith("&test-queued=1")
+    log = admin_client.get(queued.headers["location"]).text
+    assert "Test event queued" in log and log.count("<td>webhook.test<br>") == 1  # not a ticked type, sent all the same
+
+
+def test_redeliver_needs_csrf_and_a_delivered_or_failed_event_of_this_app(admin_client, server):
+    app_id, other_id = create_app(admin_client, "Shop"), create_app(admin_client, "Other")
+    failed, pending = webhook_row(server, app_id, "failed", 3), webhook_row(server, app_id, "pending", 1)
+    elsewhere = webhook_row(server, other_id, "delivered", 1)
+    page = admin_client.get(f"/dashboard/apps/{app_id}?tab=webhooks")
+    assert page.text.count(">Redeliver</button>") == 1 and 'badge--failed">failed' in page.text
+    path = f"/dashboard/apps/{app_id}/webhooks/redeliver"
+    assert admin_client.post(path, data={"id": str(failed)}).status_code == 403
+    for refused in (pending, elsewhere, "1; drop", ""):
+        response = admin_client.post(path, data={"csrf": csrf_of(page), "id": str(refused)})
+        assert response.status_code == 404 and "no delivered or failed webhook event" in response.text
+    redelivered = admin_client.post(path, data={"csrf": csrf_of(page), "id": str(failed)})
+    assert redelivered.status_code == 303 and "Event queued to be sent again" in admin_client.get(redelivered.headers["location"]).text
+    row = server.app.chat.db.write_blocking(WebhookEvent.get_by_id, failed)
+    assert row.attempts <= 1  # back to 0, pending now (or already tried once more: the app has no URL)

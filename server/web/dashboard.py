@@ -1,5 +1,5 @@
 """The dashboard for site owners at /dashboard: apps, security settings, limits, browsing, live figures,
-notifications (and the development mailbox: the emails kept when no SMTP server is configured)."""
+notifications, webhooks (server.web.dashboard_webhooks) (and the development mailbox: the emails kept when no SMTP server is configured)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from starlette.routing import Route
 
 from server.chat import admin, apps, browse, outbox, ratelimits, serialize
 from server.chat.errors import ChatError, InvalidInput, NotFound
-from server.web import mailbox
+from server.web import dashboard_webhooks, mailbox
 from server.web.demo import base_url, loader_snippet
 from server.web.embed import templates
 from server.web.dashboard_auth import SignInGuard, check_csrf, read_session, write_session
 
-TABS = ("overview", "settings", "embed", "live", "notifications")
+TABS = ("overview", "settings", "embed", "live", "notifications", "webhooks")
 RECENT_NOTIFICATIONS = 50
 NOTIFICATION_ID = re.compile(r"[0-9]{1,18}")  # an outbox row's id (fits SQLite's and PostgreSQL's integers)
 guard = SignInGuard()
@@ -121,6 +121,7 @@ async def app_page(request: Request, session: dict[str, Any]) -> Response:
         "own_rates": ratelimits.parse_overrides(app.rate_limits),
         "notifications": await outbox.recent(chat, app, RECENT_NOTIFICATIONS) if tab == "notifications" else None,
         "delivery": mailbox.delivery(request.app.state.settings) if tab == "notifications" else None,
+        **(await dashboard_webhooks.tab_context(chat, app) if tab == "webhooks" else {}),
     }
     return await render(request, session, "app.html", context)
 
@@ -128,7 +129,7 @@ async def app_page(request: Request, session: dict[str, Any]) -> Response:
 def _notice(request: Request) -> str | None:
     for key, text in (("saved", "Settings saved. New sessions use them at once."),
                       ("rotated", "Secret key rotated. The old key no longer works."),
-                      ("created", "App created.")):
+                      ("created", "App created."), *dashboard_webhooks.NOTICES):
         if key in request.query_params:
             return text
     return None
@@ -214,4 +215,7 @@ routes = [
     # the conversation id in the query: ids may hold '/', '..', '?' or '#', which a path cannot carry intact
     Route(APP + "/conversation", conversation_page, methods=["GET"]),
     Route(APP + "/notification", notification_page, methods=["GET"]),
+    Route(APP + "/webhooks", signed_in(dashboard_webhooks.save), methods=["POST"]),
+    Route(APP + "/webhooks/test", signed_in(dashboard_webhooks.send_test), methods=["POST"]),
+    Route(APP + "/webhooks/redeliver", signed_in(dashboard_webhooks.redeliver), methods=["POST"]),
 ]
