@@ -32,7 +32,7 @@ def upsert_user(app: App, user_id: str, fields: dict[str, Any]) -> User:
         before = dict(user.__data__)
         serialize.store_fields(user, fields, JSON_LIST_FIELDS)
         user.save()
-        if user.__data__ != before:
+        if user.__data__ != before and webhook_events.wanted(app.app_id, "user.updated"):
             webhook_events.record(app.app_id, "user.updated", {"user": serialize.user_json(user)}, webhook_events.user_key(user_id))
         return user
     if not fields.get("name"):
@@ -42,7 +42,8 @@ def upsert_user(app: App, user_id: str, fields: dict[str, Any]) -> User:
     # A compiled INSERT: on a lobby's busiest moment every arriving guest is a new user (db/compiled.py).
     user.id = queries.INSERT_USER.insert(**{column: user.__data__.get(column) for column in queries.USER_COLUMNS})
     user.__data__["app"] = app.id
-    webhook_events.record(app.app_id, "user.created", {"user": serialize.user_json(user)}, webhook_events.user_key(user_id))
+    if webhook_events.wanted(app.app_id, "user.created"):
+        webhook_events.record(app.app_id, "user.created", {"user": serialize.user_json(user)}, webhook_events.user_key(user_id))
     return user
 
 

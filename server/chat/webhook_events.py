@@ -17,7 +17,7 @@ from typing import Any
 
 from server.chat import events, ids, lookup, serialize
 from server.chat.events import Event
-from server.db.models import App, Conversation, User, WebhookEvent
+from server.db.models import App, Conversation, User, WebhookEvent, database_proxy
 
 TYPES = (
     "user.created",
@@ -85,6 +85,10 @@ def record(app_id: str, kind: str, data: dict[str, Any], ordering_key: str | Non
 
 
 def _insert(app_pk: int, kind: str, data: dict[str, Any], ordering_key: str | None) -> str:
+    if ordering_key is not None and getattr(database_proxy.obj, "for_update", False):
+        # PostgreSQL: an id is taken at insert but seen at commit; holding the key's lock until commit
+        # makes a key's ids follow commit order, so a claim never sees a later event before an earlier one.
+        database_proxy.obj.execute_sql("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{app_pk}:{ordering_key}",))
     now = ids.now_ms()
     event_id = "evt_" + ids.new_message_id().removeprefix("msg_")
     body = serialize.dumps({"id": event_id, "createdAt": now, "type": kind, "data": data})

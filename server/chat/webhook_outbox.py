@@ -25,17 +25,21 @@ LOG_SIZE = 100
 Claim = tuple[int, int]
 
 
-def claim_due(limit: int = CLAIM_BATCH) -> list[Claim]:
-    now = ids.now_ms()
+def _unblocked():
+    """Not waiting for an earlier event of its ordering key."""
     earlier = WebhookEvent.alias()
     blocked = earlier.select(earlier.id).where(
         (earlier.app == WebhookEvent.app) & (earlier.ordering_key == WebhookEvent.ordering_key)
         & (earlier.id < WebhookEvent.id) & earlier.status.in_(("pending", "sending"))
     )
+    return WebhookEvent.ordering_key.is_null() | ~fn.EXISTS(blocked)
+
+
+def claim_due(limit: int = CLAIM_BATCH) -> list[Claim]:
+    now = ids.now_ms()
     due = (
         WebhookEvent.select(WebhookEvent.id, WebhookEvent.attempts)
-        .where(WebhookEvent.status.in_(("pending", "sending")) & (WebhookEvent.due_at <= now)
-               & (WebhookEvent.ordering_key.is_null() | ~fn.EXISTS(blocked)))
+        .where(WebhookEvent.status.in_(("pending", "sending")) & (WebhookEvent.due_at <= now) & _unblocked())
         .order_by(WebhookEvent.id)
         .limit(limit)
     )
@@ -48,7 +52,8 @@ def claim_due(limit: int = CLAIM_BATCH) -> list[Claim]:
 
 
 def next_due() -> int | None:
-    row = WebhookEvent.select(WebhookEvent.due_at).where(WebhookEvent.status.in_(("pending", "sending"))).order_by(
+    """When the next event that may go now falls due (one waiting for an earlier one does not count)."""
+    row = WebhookEvent.select(WebhookEvent.due_at).where(WebhookEvent.status.in_(("pending", "sending")) & _unblocked()).order_by(
         WebhookEvent.due_at).first()
     return row.due_at if row else None
 

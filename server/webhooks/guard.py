@@ -13,7 +13,11 @@ from urllib.parse import urlsplit
 
 
 class Refused(Exception):
-    """The webhook URL may not be called; the message says why."""
+    """The webhook URL may not be called; the message says why (not retried)."""
+
+
+class Unresolved(OSError):
+    """The host name did not resolve now (retried like a refused connection)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +38,19 @@ def check_url(url: str, allow_http: bool) -> None:
         raise Refused("a webhook URL carries no user or password")
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def _meanings(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> list:
+    """The address, and any IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64, compatible)."""
+    found = [ip]
+    if isinstance(ip, ipaddress.IPv6Address):
+        found += [v4 for v4 in (ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())) if v4 is not None]
+        if ip in NAT64 or int(ip) >> 32 == 0:
+            found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
 async def resolve(url: str, allow_http: bool, allow_private: bool) -> Target:
     check_url(url, allow_http)
     parts = urlsplit(url)
@@ -41,12 +58,11 @@ async def resolve(url: str, allow_http: bool, allow_private: bool) -> Target:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
-        raise Refused(f"cannot resolve {parts.hostname}: {error}") from None
+        raise Unresolved(f"cannot resolve {parts.hostname}: {error}") from None
     addresses = [info[4][0] for info in infos]
     if not allow_private:
         for address in addresses:
-            ip = ipaddress.ip_address(address)
-            if not ip.is_global or ip.is_multicast:
+            if not all(ip.is_global and not ip.is_multicast for ip in _meanings(ipaddress.ip_address(address))):
                 raise Refused(f"{parts.hostname} resolves to {address}, a private or reserved address "
                               "(set PARLEY_WEBHOOK_ALLOW_PRIVATE=1 to allow it)")
     address = addresses[0]

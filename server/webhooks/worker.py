@@ -32,7 +32,10 @@ class WebhookSender:
     def __init__(self, ctx: ChatContext, settings: Settings) -> None:
         self.ctx = ctx
         self.settings = settings
-        self.client = httpx.AsyncClient(timeout=ATTEMPT_SECONDS, follow_redirects=False, trust_env=False)
+        # No keep-alive: connections are to a pinned address, and one made for another host name (whose
+        # certificate was checked) must never carry this one's events.
+        self.client = httpx.AsyncClient(timeout=ATTEMPT_SECONDS, follow_redirects=False, trust_env=False,
+                                        limits=httpx.Limits(max_keepalive_connections=0))
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._stopping = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -78,10 +81,13 @@ class WebhookSender:
                 row, app = await self.ctx.db.read(webhook_outbox.load, claim[0])
                 if not app.webhook_url:
                     return await self._failed(claim, "the app has no webhook URL any more", None, None)
-                target = await guard.resolve(app.webhook_url, app.webhook_allow_http, self.settings.webhook_allow_private)
-                status_code = await self._post(target, app.secret_key, row.body.encode())
+                async with asyncio.timeout(ATTEMPT_SECONDS):  # the whole attempt, however slowly a receiver answers
+                    target = await guard.resolve(app.webhook_url, app.webhook_allow_http, self.settings.webhook_allow_private)
+                    status_code = await self._post(target, app.secret_key, row.body.encode())
             except guard.Refused as refused:
                 return await self._failed(claim, str(refused), None, None, final=True)
+            except TimeoutError:
+                return await self._failed(claim, f"no answer within {ATTEMPT_SECONDS} s", None, _ms(started))
             except (httpx.HTTPError, OSError) as error:
                 return await self._failed(claim, f"{type(error).__name__}: {error}"[:300], None, _ms(started))
             except Exception as error:
