@@ -10,7 +10,6 @@ back) so the next process sends them, once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from email.utils import formataddr
 from urllib.parse import quote
@@ -20,6 +19,7 @@ from server.chat import missed as missed_messages
 from server.chat.context import ChatContext
 from server.chat.notify_rules import EMAIL
 from server.chat.missed import Missed
+from server.claim_loop import ClaimLoop
 from server.config import Settings
 from server.notify import compose
 from server.notify.senders import DevMailbox, Delivered, SmsGateway, SmtpMailer, TryLater, valid_address
@@ -40,47 +40,30 @@ class Notifier:
         self.mailer = SmtpMailer(settings.smtp, self.sender) if settings.smtp else DevMailbox(self.sender)
         self.sms = SmsGateway(settings.sms_webhook_url) if settings.sms_webhook_url else None
         self.signer: replies.Signer | None = None
-        self._task: asyncio.Task | None = None
-        self._stopping = asyncio.Event()
-        self._delivering: dict[outbox.Claim, asyncio.Task] = {}
+        self._loop = ClaimLoop()
 
     async def start(self) -> None:
         self.signer = await replies.signer(self.ctx)
-        self._task = asyncio.create_task(self._run(), name="parley-notifier")
+        self._loop.start(self._run(), "parley-notifier")
         sms = f", SMS via {safe_origin(self.settings.sms_webhook_url)}" if self.sms else ""
         log.info("notifications: email via %s%s", self.mailer.where, sms)
 
     async def stop(self) -> None:
         """No new claims; deliveries under way finish (or, after STOP_WAIT_SECONDS, are given back)."""
-        self._stopping.set()
-        if self._task is not None:  # not cancelled: a claim being written must come back to be delivered
-            await self._task
-        if self._delivering:
-            await asyncio.wait(list(self._delivering.values()), timeout=STOP_WAIT_SECONDS)
-        unfinished = list(self._delivering)
-        for task in self._delivering.values():
-            task.cancel()
-        if unfinished:
-            await self.ctx.db.write(outbox.release, unfinished)
+        await self._loop.stop(STOP_WAIT_SECONDS, lambda claims: self.ctx.db.write(outbox.release, claims))
         if self.sms is not None:
             await self.sms.close()
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
+        while not self._loop.stopping.is_set():
             try:
                 claimed = await self._claim()
             except Exception:  # the database away for a moment: the outbox is still there later
                 log.exception("claiming due notifications failed")
                 claimed = []
-            for claim in claimed:
-                if claim in self._delivering:
-                    continue
-                task = asyncio.create_task(self.deliver(claim))
-                self._delivering[claim] = task
-                task.add_done_callback(lambda _, c=claim: self._delivering.pop(c, None))
+            self._loop.dispatch(claimed, self.deliver)
             if len(claimed) < outbox.CLAIM_BATCH:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), POLL_SECONDS)
+                await self._loop.pause(POLL_SECONDS)
 
     async def _claim(self) -> list[outbox.Claim]:
         due = await self.ctx.db.read(outbox.next_due)  # a read first: the writer only when something is due

@@ -9,7 +9,6 @@ with why. Only the first RESPONSE_BYTES of an answer are read.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -17,6 +16,7 @@ import httpx
 
 from server.chat import ids, webhook_outbox
 from server.chat.context import ChatContext
+from server.claim_loop import ClaimLoop
 from server.config import Settings
 from server.webhooks import guard, signing
 
@@ -37,41 +37,27 @@ class WebhookSender:
         self.client = httpx.AsyncClient(timeout=ATTEMPT_SECONDS, follow_redirects=False, trust_env=False,
                                         limits=httpx.Limits(max_keepalive_connections=0))
         self._slots = asyncio.Semaphore(CONCURRENCY)
-        self._stopping = asyncio.Event()
-        self._task: asyncio.Task | None = None
-        self._delivering: dict[webhook_outbox.Claim, asyncio.Task] = {}
+        self._loop = ClaimLoop()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="parley-webhooks")
+        self._loop.start(self._run(), "parley-webhooks")
 
     async def stop(self) -> None:
-        self._stopping.set()
-        if self._task is not None:
-            await self._task
-        if self._delivering:
-            await asyncio.wait(list(self._delivering.values()), timeout=STOP_WAIT_SECONDS)
-        unfinished = list(self._delivering)
-        for task in self._delivering.values():
-            task.cancel()
-        if unfinished:
-            await self.ctx.db.write(webhook_outbox.release, unfinished)
+        await self._loop.stop(STOP_WAIT_SECONDS, lambda claims: self.ctx.db.write(webhook_outbox.release, claims))
         await self.client.aclose()
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
+        while not self._loop.stopping.is_set():
             claimed: list[webhook_outbox.Claim] = []
+            room = CONCURRENCY - len(self._loop.delivering)
             try:
                 due = await self.ctx.db.read(webhook_outbox.next_due)
-                if due is not None and due <= ids.now_ms() and len(self._delivering) < CONCURRENCY:
-                    claimed = await self.ctx.db.write(webhook_outbox.claim_due, CONCURRENCY - len(self._delivering))
+                if due is not None and due <= ids.now_ms() and room > 0:
+                    claimed = await self.ctx.db.write(webhook_outbox.claim_due, room)
             except Exception:
                 log.exception("claiming webhook events failed")
-            for claim in claimed:
-                task = asyncio.create_task(self.deliver(claim))
-                self._delivering[claim] = task
-                task.add_done_callback(lambda _, c=claim: self._delivering.pop(c, None))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), POLL_SECONDS if not claimed else 0.05)
+            self._loop.dispatch(claimed, self.deliver)
+            await self._loop.pause(POLL_SECONDS if not claimed else 0.05)
 
     async def deliver(self, claim: webhook_outbox.Claim) -> str:
         async with self._slots:

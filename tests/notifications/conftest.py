@@ -22,7 +22,7 @@ from server.chat import lookup
 from server.chat import outbox as chat_outbox
 from server.config import Settings
 from server.notify.targets import SmtpTarget
-from tests.conftest import LiveServer, free_port, serve
+from tests.conftest import LiveServer, free_port
 
 QUIET_SECONDS = 1  # the apps' quiet period in these tests (the default is 60 s)
 
@@ -147,12 +147,6 @@ def settings(tmp_path, smtp: SmtpServer, sms: SmsGateway) -> Settings:
         sms_webhook_url=sms.url,
         notification_retry_seconds=1,
     )
-
-
-@pytest.fixture
-def server(settings: Settings) -> Iterator[LiveServer]:
-    with serve(settings) as live:
-        yield live
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from server.config import Settings
-from tests.conftest import LiveServer, free_port, serve
+from tests.conftest import LiveServer, free_port
 
 
 def verify(secret_key: str, timestamp: str, body: bytes, signature: str) -> bool:
@@ -75,12 +75,6 @@ def receiver() -> Iterator[Receiver]:
 def settings(tmp_path) -> Settings:
     return Settings(database_url=f"sqlite:///{tmp_path}/parley.db", port=free_port(), log_level="warning",
                     webhook_allow_private=True, webhook_retry_seconds=1)
-
-
-@pytest.fixture
-def server(settings: Settings) -> Iterator[LiveServer]:
-    with serve(settings) as live:
-        yield live
 
 
 @pytest.fixture
